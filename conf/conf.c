@@ -1,0 +1,388 @@
+/*
+ * conf.c - the configuration table, INI loading through inih, environment
+ * overrides and validation.
+ */
+#include "askdocs_conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+typedef enum { K_INT, K_DOUBLE, K_STRING, K_ENUM } key_type;
+
+typedef struct conf_key {
+    const char *section;
+    const char *key;
+    key_type type;
+    size_t offset;
+    double min, max;      /* K_INT / K_DOUBLE range */
+    const char *def;      /* default as text */
+    const char *choices;  /* K_ENUM: "a|b|c" */
+    const char *help;
+} conf_key;
+
+#define OFF(f) offsetof(askdocs_config, f)
+
+static const conf_key keys[] = {
+    {"index", "chunk_tokens", K_INT, OFF(chunk_tokens), 20, 4000, "200", NULL,
+     "target chunk size in words (a Hangul word counts as one)"},
+    {"index", "chunk_overlap", K_INT, OFF(chunk_overlap), 0, 2000, "30", NULL,
+     "words repeated from the previous chunk"},
+    {"index", "max_file_mb", K_INT, OFF(max_file_mb), 1, 4096, "64", NULL,
+     "files larger than this are refused"},
+    {"index", "extensions", K_STRING, OFF(extensions), 0, 0, ".txt,.md,.markdown",
+     NULL, "comma-separated extensions that are indexed"},
+    {"index", "collection", K_STRING, OFF(collection), 0, 0, "default", NULL,
+     "collection new documents belong to"},
+    {"index", "embed_batch", K_INT, OFF(embed_batch), 1, 1024, "16", NULL,
+     "chunks per embedding call"},
+
+    {"embed", "model", K_STRING, OFF(embed_model), 0, 0, "", NULL,
+     "GGUF embedding model; empty = the one setup installs"},
+    {"embed", "threads", K_INT, OFF(embed_threads), 0, 256, "0", NULL,
+     "0 = all online CPUs"},
+    {"embed", "max_tokens", K_INT, OFF(embed_max_tokens), 0, 8192, "512", NULL,
+     "tokens per text; 0 = the model's training context"},
+    {"embed", "query_prefix", K_STRING, OFF(query_prefix), 0, 0, "query: ",
+     NULL, "prepended to queries (E5 models expect \"query: \")"},
+    {"embed", "passage_prefix", K_STRING, OFF(passage_prefix), 0, 0,
+     "passage: ", NULL, "prepended to passages"},
+
+    {"search", "k", K_INT, OFF(k), 1, 1000, "10", NULL, "hits returned"},
+    {"search", "mode", K_ENUM, OFF(mode), 0, 0, "hybrid", "hybrid|bm25|dense",
+     "hybrid, bm25 or dense"},
+    {"search", "candidates", K_INT, OFF(candidates), 1, 10000, "50", NULL,
+     "hits taken from each list before fusion"},
+    {"search", "rrf_k", K_INT, OFF(rrf_k), 1, 10000, "60", NULL,
+     "reciprocal-rank-fusion constant"},
+    {"search", "bm25_weight", K_DOUBLE, OFF(bm25_weight), 0, 100, "1.0", NULL,
+     "weight of the BM25 list in fusion"},
+    {"search", "dense_weight", K_DOUBLE, OFF(dense_weight), 0, 100, "1.0", NULL,
+     "weight of the dense list in fusion"},
+    {"search", "max_query_bytes", K_INT, OFF(max_query_bytes), 16, 1 << 20,
+     "4096", NULL, "longer queries are cut at a character boundary"},
+
+    {"generate", "model", K_STRING, OFF(gen_model), 0, 0, "", NULL,
+     "GGUF chat model; empty = the one setup installs; none = extractive"},
+    {"generate", "threads", K_INT, OFF(gen_threads), 0, 256, "0", NULL,
+     "0 = all online CPUs"},
+    {"generate", "ctx", K_INT, OFF(gen_ctx), 256, 131072, "4096", NULL,
+     "context window in tokens"},
+    {"generate", "max_tokens", K_INT, OFF(gen_max_tokens), 8, 8192, "256",
+     NULL, "answer length cap in tokens"},
+    {"generate", "temperature", K_DOUBLE, OFF(temperature), 0, 2, "0", NULL,
+     "0 = greedy decoding"},
+    {"generate", "evidence", K_INT, OFF(evidence), 1, 50, "4", NULL,
+     "passages given to the model"},
+    {"generate", "min_support", K_DOUBLE, OFF(min_support), 0, 1, "0.35",
+     NULL, "share of a sentence's words a passage must hold to support it"},
+    {"generate", "strict", K_INT, OFF(strict), 0, 1, "0", NULL,
+     "1 = drop sentences no passage supports"},
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const conf_key *find_key(const char *section, const char *key)
+{
+    size_t i;
+    for (i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].section, section) == 0 &&
+            strcmp(keys[i].key, key) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static int known_section(const char *section)
+{
+    size_t i;
+    for (i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].section, section) == 0)
+            return 1;
+    return 0;
+}
+
+static askdocs_rc set_value(askdocs_config *c, const conf_key *k,
+                            const char *value, char *err, size_t errlen)
+{
+    char *base = (char *)c;
+    char *end = NULL;
+    switch (k->type) {
+    case K_INT: {
+        long v;
+        errno = 0;
+        v = strtol(value, &end, 10);
+        while (end && isspace((unsigned char)*end))
+            end++;
+        if (errno || end == value || *end != '\0' || v < (long)k->min ||
+            v > (long)k->max) {
+            askdocs_snprintf(err, errlen,
+                             "bad value '%s' for %s.%s: need an integer "
+                             "from %.0f to %.0f",
+                             value, k->section, k->key, k->min, k->max);
+            return ASKDOCS_ERR_CONFIG;
+        }
+        *(int *)(base + k->offset) = (int)v;
+        return ASKDOCS_OK;
+    }
+    case K_DOUBLE: {
+        double v;
+        errno = 0;
+        v = strtod(value, &end);
+        while (end && isspace((unsigned char)*end))
+            end++;
+        if (errno || end == value || *end != '\0' || !isfinite(v) ||
+            v < k->min || v > k->max) {
+            askdocs_snprintf(err, errlen,
+                             "bad value '%s' for %s.%s: need a number from "
+                             "%g to %g",
+                             value, k->section, k->key, k->min, k->max);
+            return ASKDOCS_ERR_CONFIG;
+        }
+        *(double *)(base + k->offset) = v;
+        return ASKDOCS_OK;
+    }
+    case K_ENUM: {
+        const char *p = k->choices;
+        size_t vl = strlen(value);
+        int ok = 0;
+        while (*p) {
+            const char *bar = strchr(p, '|');
+            size_t l = bar ? (size_t)(bar - p) : strlen(p);
+            if (l == vl && strncmp(p, value, l) == 0)
+                ok = 1;
+            p += l + (bar ? 1 : 0);
+        }
+        if (!ok) {
+            askdocs_snprintf(err, errlen,
+                             "bad value '%s' for %s.%s: choose one of %s",
+                             value, k->section, k->key, k->choices);
+            return ASKDOCS_ERR_CONFIG;
+        }
+    }
+        /* fall through */
+    case K_STRING: {
+        char **slot = (char **)(base + k->offset);
+        char *copy;
+        if (strlen(value) > 4096) {
+            askdocs_snprintf(err, errlen, "value for %s.%s is too long",
+                             k->section, k->key);
+            return ASKDOCS_ERR_CONFIG;
+        }
+        copy = askdocs_strdup(value);
+        if (!copy)
+            return ASKDOCS_ERR_NOMEM;
+        askdocs_free(*slot);
+        *slot = copy;
+        return ASKDOCS_OK;
+    }
+    }
+    return ASKDOCS_ERR_CONFIG;
+}
+
+askdocs_rc askdocs_config_set(askdocs_config *c, const char *section,
+                              const char *key, const char *value, char *err,
+                              size_t errlen)
+{
+    const conf_key *k;
+    size_t vl;
+    if (!known_section(section)) {
+        askdocs_snprintf(err, errlen, "unknown section [%s]", section);
+        return ASKDOCS_ERR_CONFIG;
+    }
+    k = find_key(section, key);
+    if (!k) {
+        askdocs_snprintf(err, errlen, "unknown key '%s' in [%s]", key,
+                         section);
+        return ASKDOCS_ERR_CONFIG;
+    }
+    /* "quoted" string values keep their surrounding blanks */
+    vl = strlen(value);
+    if ((k->type == K_STRING || k->type == K_ENUM) && vl >= 2 &&
+        value[0] == '"' && value[vl - 1] == '"') {
+        char *unq = askdocs_strndup(value + 1, vl - 2);
+        askdocs_rc rc;
+        if (!unq)
+            return ASKDOCS_ERR_NOMEM;
+        rc = set_value(c, k, unq, err, errlen);
+        askdocs_free(unq);
+        return rc;
+    }
+    return set_value(c, k, value, err, errlen);
+}
+
+askdocs_rc askdocs_config_defaults(askdocs_config *c)
+{
+    size_t i;
+    char err[256];
+    memset(c, 0, sizeof(*c));
+    for (i = 0; i < N_KEYS; i++) {
+        askdocs_rc rc = set_value(c, &keys[i], keys[i].def, err, sizeof(err));
+        if (rc != ASKDOCS_OK) {
+            askdocs_config_free(c);
+            return rc;
+        }
+    }
+    return ASKDOCS_OK;
+}
+
+void askdocs_config_free(askdocs_config *c)
+{
+    size_t i;
+    if (!c)
+        return;
+    for (i = 0; i < N_KEYS; i++) {
+        if (keys[i].type == K_STRING || keys[i].type == K_ENUM) {
+            char **slot = (char **)((char *)c + keys[i].offset);
+            askdocs_free(*slot);
+            *slot = NULL;
+        }
+    }
+}
+
+typedef struct ini_state {
+    askdocs_config *c;
+    askdocs_rc rc;
+    char msg[256];
+} ini_state;
+
+static int conf_ini_line(void *user, const char *section, const char *name,
+                       const char *value)
+{
+    ini_state *st = user;
+    char err[256];
+    askdocs_rc rc;
+    if (!name) /* section start (INI_CALL_HANDLER_ON_NEW_SECTION) */
+        return 1;
+    rc = askdocs_config_set(st->c, section, name, value, err, sizeof(err));
+    if (rc != ASKDOCS_OK) {
+        if (st->rc == ASKDOCS_OK) {
+            st->rc = rc;
+            askdocs_snprintf(st->msg, sizeof(st->msg), "%s", err);
+        }
+        return 0;
+    }
+    return 1;
+}
+
+askdocs_rc askdocs_config_load_file(askdocs_config *c, const char *path,
+                                    char *err, size_t errlen)
+{
+    ini_state st;
+    FILE *f;
+    int line;
+    st.c = c;
+    st.rc = ASKDOCS_OK;
+    st.msg[0] = '\0';
+    f = fopen(path, "r");
+    if (!f) {
+        askdocs_snprintf(err, errlen, "%s: cannot open: %s", path,
+                         strerror(errno));
+        return ASKDOCS_ERR_CONFIG;
+    }
+    line = ini_parse_file(f, conf_ini_line, &st);
+    fclose(f);
+    if (line != 0) {
+        if (st.rc == ASKDOCS_OK)
+            askdocs_snprintf(err, errlen,
+                             "%s:%d: syntax error (expected [section] or "
+                             "key = value)",
+                             path, line);
+        else
+            askdocs_snprintf(err, errlen, "%s:%d: %s", path, line, st.msg);
+        return st.rc == ASKDOCS_OK ? ASKDOCS_ERR_CONFIG : st.rc;
+    }
+    return ASKDOCS_OK;
+}
+
+askdocs_rc askdocs_config_apply_env(askdocs_config *c, char *err,
+                                    size_t errlen)
+{
+    size_t i;
+    for (i = 0; i < N_KEYS; i++) {
+        char name[96];
+        const char *v;
+        size_t j;
+        askdocs_snprintf(name, sizeof(name), "ASKDOCS_%s_%s", keys[i].section,
+                         keys[i].key);
+        for (j = 0; name[j]; j++)
+            name[j] = (char)toupper((unsigned char)name[j]);
+        v = getenv(name);
+        if (v) {
+            char e2[256];
+            askdocs_rc rc = set_value(c, &keys[i], v, e2, sizeof(e2));
+            if (rc != ASKDOCS_OK) {
+                askdocs_snprintf(err, errlen, "environment %s: %s", name, e2);
+                return rc;
+            }
+        }
+    }
+    return ASKDOCS_OK;
+}
+
+void askdocs_config_write(const askdocs_config *c, FILE *f)
+{
+    size_t i;
+    const char *sec = "";
+    const char *base = (const char *)c;
+    for (i = 0; i < N_KEYS; i++) {
+        const conf_key *k = &keys[i];
+        if (strcmp(sec, k->section) != 0) {
+            fprintf(f, "%s[%s]\n", i ? "\n" : "", k->section);
+            sec = k->section;
+        }
+        fprintf(f, "; %s\n", k->help);
+        switch (k->type) {
+        case K_INT:
+            fprintf(f, "%s = %d\n", k->key, *(const int *)(base + k->offset));
+            break;
+        case K_DOUBLE:
+            fprintf(f, "%s = %g\n", k->key,
+                    *(const double *)(base + k->offset));
+            break;
+        default: {
+            const char *s = *(char *const *)(base + k->offset);
+            size_t l = s ? strlen(s) : 0;
+            /* inih strips surrounding blanks: quote values that need them */
+            if (l && (s[l - 1] == ' ' || s[0] == ' '))
+                fprintf(f, "%s = \"%s\"\n", k->key, s);
+            else
+                fprintf(f, "%s = %s\n", k->key, s ? s : "");
+        }
+        }
+    }
+}
+
+char *askdocs_cache_dir(void)
+{
+    const char *v = getenv("ASKDOCS_CACHE");
+    const char *home;
+    if (v && *v)
+        return askdocs_strdup(v);
+    home = getenv("HOME");
+    if (!home || !*home)
+        home = "/root";
+    return askdocs_path_join(home, ".cache/askdocs");
+}
+
+char *askdocs_resolve_model(const char *configured, const char *default_file)
+{
+    char *cache, *models, *p;
+    if (configured && *configured)
+        return askdocs_strdup(configured);
+    cache = askdocs_cache_dir();
+    if (!cache)
+        return NULL;
+    models = askdocs_path_join(cache, "models");
+    askdocs_free(cache);
+    if (!models)
+        return NULL;
+    p = askdocs_path_join(models, default_file);
+    askdocs_free(models);
+    return p;
+}

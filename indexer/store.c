@@ -1,0 +1,795 @@
+/*
+ * store.c - the data directory: SQLite schema and queries, the FAISS vector
+ * index derived from the stored embeddings, and the writer lock.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <faiss/c_api/Index_c.h>
+#include <faiss/c_api/error_c.h>
+#include <faiss/c_api/impl/AuxIndexStructures_c.h>
+#include <faiss/c_api/index_factory_c.h>
+#include <faiss/c_api/index_io_c.h>
+
+static const char *const schema_sql =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE documents("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " path TEXT NOT NULL UNIQUE,"      /* absolute path: the identity */
+    " rel TEXT NOT NULL,"              /* relative to the indexed folder */
+    " root TEXT NOT NULL,"             /* the indexed folder */
+    " collection TEXT NOT NULL DEFAULT 'default',"
+    " title TEXT, type TEXT NOT NULL, lang TEXT,"
+    " sha256 TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
+    " n_chunks INTEGER NOT NULL DEFAULT 0, indexed_at INTEGER NOT NULL);"
+    "CREATE INDEX documents_root ON documents(root);"
+    "CREATE INDEX documents_collection ON documents(collection);"
+    "CREATE TABLE doc_text(doc_id INTEGER PRIMARY KEY"
+    " REFERENCES documents(id) ON DELETE CASCADE, text TEXT NOT NULL);"
+    "CREATE TABLE chunks("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    " ordinal INTEGER NOT NULL, text TEXT NOT NULL, heading TEXT,"
+    " page_start INTEGER, page_end INTEGER,"
+    " char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,"
+    " byte_start INTEGER NOT NULL, byte_end INTEGER NOT NULL,"
+    " n_words INTEGER NOT NULL, UNIQUE(doc_id, ordinal));"
+    "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading,"
+    " content='chunks', content_rowid='id',"
+    " tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN"
+    " INSERT INTO chunks_fts(rowid, text, heading)"
+    " VALUES (new.id, new.text, new.heading); END;"
+    "CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"
+    " INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)"
+    " VALUES ('delete', old.id, old.text, old.heading); END;"
+    "CREATE TABLE embeddings(chunk_id INTEGER PRIMARY KEY"
+    " REFERENCES chunks(id) ON DELETE CASCADE, vec BLOB NOT NULL);";
+
+void idx_set_error(askdocs_index *ix, askdocs_rc rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ix->errmsg, sizeof(ix->errmsg), fmt, ap);
+    va_end(ap);
+    ix->rc = rc;
+}
+
+static askdocs_rc db_error(askdocs_index *ix, const char *what)
+{
+    idx_set_error(ix, ASKDOCS_ERR_DB, "%s: %s", what, sqlite3_errmsg(ix->db));
+    return ASKDOCS_ERR_DB;
+}
+
+askdocs_rc idx_exec(askdocs_index *ix, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(ix->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        idx_set_error(ix, ASKDOCS_ERR_DB, "database: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return ASKDOCS_ERR_DB;
+    }
+    return ASKDOCS_OK;
+}
+
+askdocs_rc idx_meta_get(askdocs_index *ix, const char *key, char *val,
+                        size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    askdocs_rc rc = ASKDOCS_ERR_NOTFOUND;
+    val[0] = '\0';
+    if (sqlite3_prepare_v2(ix->db, "SELECT value FROM meta WHERE key=?", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_error(ix, "reading meta");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        askdocs_snprintf(val, n, "%s", v ? v : "");
+        rc = ASKDOCS_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+askdocs_rc idx_meta_set(askdocs_index *ix, const char *key, const char *val)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+    if (sqlite3_prepare_v2(ix->db,
+                           "INSERT INTO meta(key, value) VALUES (?, ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(ix, "writing meta");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
+    r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return r == SQLITE_DONE ? ASKDOCS_OK : db_error(ix, "writing meta");
+}
+
+static askdocs_rc load_meta(askdocs_index *ix)
+{
+    char v[512];
+    askdocs_rc rc = idx_meta_get(ix, "schema_version", v, sizeof(v));
+    if (rc == ASKDOCS_ERR_NOTFOUND) {
+        idx_set_error(ix, ASKDOCS_ERR_CORRUPT,
+                      "%s has no schema version: not an askdocs index",
+                      ix->db_path);
+        return ASKDOCS_ERR_CORRUPT;
+    }
+    if (rc != ASKDOCS_OK)
+        return rc;
+    if (atoi(v) != ASKDOCS_SCHEMA_VERSION) {
+        idx_set_error(ix, ASKDOCS_ERR_SCHEMA,
+                      "%s was written with index schema version %s; this "
+                      "askdocs reads version %d. Re-index into a new data "
+                      "directory (askdocs index --data NEWDIR ...)",
+                      ix->db_path, v, ASKDOCS_SCHEMA_VERSION);
+        return ASKDOCS_ERR_SCHEMA;
+    }
+    if (idx_meta_get(ix, "embed_model", v, sizeof(v)) == ASKDOCS_OK)
+        askdocs_snprintf(ix->embed_model, sizeof(ix->embed_model), "%s", v);
+    if (idx_meta_get(ix, "embed_dim", v, sizeof(v)) == ASKDOCS_OK)
+        ix->dim = atoi(v);
+    return ASKDOCS_OK;
+}
+
+int64_t idx_generation(askdocs_index *ix)
+{
+    char v[64];
+    if (idx_meta_get(ix, "vector_generation", v, sizeof(v)) != ASKDOCS_OK)
+        return 0;
+    return strtoll(v, NULL, 10);
+}
+
+static askdocs_rc create_schema(askdocs_index *ix)
+{
+    char v[32];
+    askdocs_rc rc = idx_exec(ix, "BEGIN IMMEDIATE");
+    if (rc != ASKDOCS_OK)
+        return rc;
+    /* another writer may have created it meanwhile */
+    if (sqlite3_table_column_metadata(ix->db, NULL, "meta", "key", NULL, NULL,
+                                      NULL, NULL, NULL) == SQLITE_OK)
+        return idx_exec(ix, "COMMIT");
+    rc = idx_exec(ix, schema_sql);
+    askdocs_snprintf(v, sizeof(v), "%d", ASKDOCS_SCHEMA_VERSION);
+    if (rc == ASKDOCS_OK)
+        rc = idx_meta_set(ix, "schema_version", v);
+    if (rc == ASKDOCS_OK)
+        rc = idx_meta_set(ix, "vector_generation", "0");
+    if (rc == ASKDOCS_OK)
+        rc = idx_exec(ix, "COMMIT");
+    if (rc != ASKDOCS_OK)
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+askdocs_rc askdocs_index_open(const char *data_dir, int writable,
+                              askdocs_index **out, char *err, size_t errlen)
+{
+    askdocs_index *ix = NULL;
+    struct stat st;
+    askdocs_rc rc = ASKDOCS_OK;
+    int flags;
+
+    *out = NULL;
+    if (!data_dir || !*data_dir) {
+        askdocs_snprintf(err, errlen, "no data directory given (--data DIR)");
+        return ASKDOCS_ERR_INVALID;
+    }
+    ix = askdocs_calloc(1, sizeof(*ix));
+    if (!ix)
+        return ASKDOCS_ERR_NOMEM;
+    ix->lock_fd = -1;
+    ix->writable = writable;
+    askdocs_snprintf(ix->dir, sizeof(ix->dir), "%s", data_dir);
+    askdocs_snprintf(ix->db_path, sizeof(ix->db_path), "%s/askdocs.db",
+                     data_dir);
+    if (writable) {
+        char lock[4200];
+        rc = askdocs_mkdirs(data_dir, err, errlen);
+        if (rc != ASKDOCS_OK)
+            goto fail;
+        askdocs_snprintf(lock, sizeof(lock), "%s/writer.lock", data_dir);
+        ix->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (ix->lock_fd < 0) {
+            askdocs_snprintf(err, errlen, "cannot create %s: %s", lock,
+                             strerror(errno));
+            rc = ASKDOCS_ERR_IO;
+            goto fail;
+        }
+        if (flock(ix->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            askdocs_snprintf(err, errlen,
+                             "%s is being written by another askdocs "
+                             "process; wait for it to finish",
+                             data_dir);
+            rc = ASKDOCS_ERR_IO;
+            goto fail;
+        }
+    } else if (stat(ix->db_path, &st) != 0) {
+        askdocs_snprintf(err, errlen,
+                         "no index in %s (missing askdocs.db); create one "
+                         "with: askdocs index --data %s FOLDER",
+                         data_dir, data_dir);
+        rc = ASKDOCS_ERR_NOTFOUND;
+        goto fail;
+    }
+    flags = SQLITE_OPEN_READWRITE | (writable ? SQLITE_OPEN_CREATE : 0) |
+            SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(ix->db_path, &ix->db, flags, NULL) != SQLITE_OK) {
+        askdocs_snprintf(err, errlen, "cannot open %s: %s", ix->db_path,
+                         ix->db ? sqlite3_errmsg(ix->db) : "out of memory");
+        rc = ASKDOCS_ERR_DB;
+        goto fail;
+    }
+    sqlite3_busy_timeout(ix->db, 10000);
+    rc = idx_exec(ix, "PRAGMA foreign_keys=ON");
+    if (rc == ASKDOCS_OK && writable)
+        rc = idx_exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
+    if (rc == ASKDOCS_OK && writable &&
+        sqlite3_table_column_metadata(ix->db, NULL, "meta", "key", NULL, NULL,
+                                      NULL, NULL, NULL) != SQLITE_OK)
+        rc = create_schema(ix);
+    if (rc == ASKDOCS_OK)
+        rc = load_meta(ix);
+    if (rc != ASKDOCS_OK) {
+        askdocs_snprintf(err, errlen, "%s", ix->errmsg);
+        goto fail;
+    }
+    *out = ix;
+    return ASKDOCS_OK;
+fail:
+    askdocs_index_close(ix);
+    return rc;
+}
+
+void askdocs_index_close(askdocs_index *ix)
+{
+    if (!ix)
+        return;
+    if (ix->vectors)
+        faiss_Index_free(ix->vectors);
+    if (ix->db)
+        sqlite3_close(ix->db);
+    if (ix->lock_fd >= 0)
+        close(ix->lock_fd);
+    askdocs_free(ix);
+}
+
+const char *askdocs_index_errmsg(const askdocs_index *ix)
+{
+    if (!ix)
+        return "no index";
+    return ix->errmsg[0] ? ix->errmsg : askdocs_strerror(ix->rc);
+}
+
+int askdocs_index_dim(const askdocs_index *ix) { return ix->dim; }
+
+const char *askdocs_index_embed_model(const askdocs_index *ix)
+{
+    return ix->embed_model;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+askdocs_rc askdocs_index_check_embedder(askdocs_index *ix,
+                                        const char *model_path, int dim)
+{
+    const char *name = base_name(model_path);
+    if (!ix->embed_model[0])
+        return ASKDOCS_OK; /* empty index: any model */
+    if (strcmp(ix->embed_model, name) != 0 || ix->dim != dim) {
+        idx_set_error(ix, ASKDOCS_ERR_CONFIG,
+                      "the index in %s was built with embedding model %s "
+                      "(%d dimensions) but %s (%d dimensions) is configured; "
+                      "configure [embed] model to the same file or re-index "
+                      "into a new data directory",
+                      ix->dir, ix->embed_model, ix->dim, name, dim);
+        return ASKDOCS_ERR_CONFIG;
+    }
+    return ASKDOCS_OK;
+}
+
+askdocs_rc idx_record_embedder(askdocs_index *ix, const char *model_path,
+                               int dim)
+{
+    char v[32];
+    askdocs_rc rc;
+    if (ix->embed_model[0])
+        return askdocs_index_check_embedder(ix, model_path, dim);
+    askdocs_snprintf(v, sizeof(v), "%d", dim);
+    rc = idx_meta_set(ix, "embed_model", base_name(model_path));
+    if (rc == ASKDOCS_OK)
+        rc = idx_meta_set(ix, "embed_dim", v);
+    if (rc == ASKDOCS_OK) {
+        askdocs_snprintf(ix->embed_model, sizeof(ix->embed_model), "%s",
+                         base_name(model_path));
+        ix->dim = dim;
+    }
+    return rc;
+}
+
+/* --------------------------------------------------------------- vectors */
+static askdocs_rc faiss_error(askdocs_index *ix, const char *what)
+{
+    const char *e = faiss_get_last_error();
+    idx_set_error(ix, ASKDOCS_ERR_VECTOR, "%s: %s", what, e ? e : "FAISS error");
+    return ASKDOCS_ERR_VECTOR;
+}
+
+static void vector_path(const askdocs_index *ix, int64_t gen, char *dst,
+                        size_t n)
+{
+    askdocs_snprintf(dst, n, "%s/vectors-%lld.faiss", ix->dir, (long long)gen);
+}
+
+/* Build the vector index from the embeddings table, in one read snapshot. */
+static askdocs_rc rebuild_vectors(askdocs_index *ix, int64_t *gen_out)
+{
+    FaissIndex *fi = NULL;
+    sqlite3_stmt *st = NULL;
+    float *buf = NULL;
+    idx_t *ids = NULL;
+    const int batch = 4096;
+    int nb = 0, r;
+    askdocs_rc rc = ASKDOCS_OK;
+    int began = 0;
+
+    if (ix->dim <= 0) {
+        idx_set_error(ix, ASKDOCS_ERR_NOTFOUND, "the index holds no vectors");
+        return ASKDOCS_ERR_NOTFOUND;
+    }
+    if (sqlite3_get_autocommit(ix->db)) {
+        rc = idx_exec(ix, "BEGIN");
+        if (rc != ASKDOCS_OK)
+            return rc;
+        began = 1;
+    }
+    *gen_out = idx_generation(ix);
+    if (faiss_index_factory(&fi, ix->dim, "IDMap,Flat",
+                            METRIC_INNER_PRODUCT) != 0) {
+        rc = faiss_error(ix, "creating the vector index");
+        goto out;
+    }
+    buf = askdocs_malloc((size_t)batch * (size_t)ix->dim * sizeof(float));
+    ids = askdocs_malloc((size_t)batch * sizeof(idx_t));
+    if (!buf || !ids) {
+        rc = ASKDOCS_ERR_NOMEM;
+        goto out;
+    }
+    if (sqlite3_prepare_v2(ix->db, "SELECT chunk_id, vec FROM embeddings",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(ix, "reading embeddings");
+        goto out;
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const void *v = sqlite3_column_blob(st, 1);
+        int bytes = sqlite3_column_bytes(st, 1);
+        if (bytes != ix->dim * (int)sizeof(float) || !v) {
+            idx_set_error(ix, ASKDOCS_ERR_CORRUPT,
+                          "embedding of chunk %lld has %d bytes, expected %d",
+                          (long long)sqlite3_column_int64(st, 0), bytes,
+                          ix->dim * (int)sizeof(float));
+            rc = ASKDOCS_ERR_CORRUPT;
+            goto out;
+        }
+        ids[nb] = sqlite3_column_int64(st, 0);
+        memcpy(buf + (size_t)nb * (size_t)ix->dim, v, (size_t)bytes);
+        if (++nb == batch) {
+            if (faiss_Index_add_with_ids(fi, nb, buf, ids) != 0) {
+                rc = faiss_error(ix, "adding vectors");
+                goto out;
+            }
+            nb = 0;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        rc = db_error(ix, "reading embeddings");
+        goto out;
+    }
+    if (nb > 0 && faiss_Index_add_with_ids(fi, nb, buf, ids) != 0) {
+        rc = faiss_error(ix, "adding vectors");
+        goto out;
+    }
+    if (ix->vectors)
+        faiss_Index_free(ix->vectors);
+    ix->vectors = fi;
+    fi = NULL;
+out:
+    sqlite3_finalize(st);
+    if (began)
+        sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
+    if (fi)
+        faiss_Index_free(fi);
+    askdocs_free(buf);
+    askdocs_free(ids);
+    return rc;
+}
+
+askdocs_rc idx_vectors_ready(askdocs_index *ix)
+{
+    char path[4200];
+    int64_t gen;
+    FaissIndex *fi = NULL;
+    askdocs_rc rc;
+    if (ix->vectors)
+        return ASKDOCS_OK;
+    if (ix->dim <= 0) {
+        /* nothing embedded yet: an empty index of unknown dimension */
+        return ASKDOCS_OK;
+    }
+    gen = idx_generation(ix);
+    vector_path(ix, gen, path, sizeof(path));
+    if (access(path, R_OK) == 0 &&
+        faiss_read_index_fname(path, 0, &fi) == 0 && fi &&
+        faiss_Index_d(fi) == ix->dim) {
+        ix->vectors = fi;
+        ix->vectors_gen = gen;
+        return ASKDOCS_OK;
+    }
+    if (fi)
+        faiss_Index_free(fi);
+    /* missing, stale or unreadable: derive it again from SQLite */
+    askdocs_log(2, "vector file for generation %lld missing or stale: "
+                   "rebuilding from stored embeddings", (long long)gen);
+    rc = rebuild_vectors(ix, &gen);
+    if (rc == ASKDOCS_OK) {
+        ix->vectors_gen = gen;
+        if (ix->writable)
+            rc = idx_vectors_save(ix);
+    }
+    return rc;
+}
+
+static void fsync_path(const char *path, int dir)
+{
+    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+askdocs_rc idx_vectors_save(askdocs_index *ix)
+{
+    char path[4200], tmp[4300];
+    DIR *d;
+    struct dirent *de;
+    if (!ix->vectors)
+        return ASKDOCS_OK;
+    vector_path(ix, ix->vectors_gen, path, sizeof(path));
+    askdocs_snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
+    if (faiss_write_index_fname(ix->vectors, tmp) != 0) {
+        unlink(tmp);
+        return faiss_error(ix, "writing the vector index");
+    }
+    fsync_path(tmp, 0);
+    if (rename(tmp, path) != 0) {
+        idx_set_error(ix, ASKDOCS_ERR_IO, "cannot rename %s: %s", tmp,
+                      strerror(errno));
+        unlink(tmp);
+        return ASKDOCS_ERR_IO;
+    }
+    fsync_path(ix->dir, 1);
+    /* drop the files of other generations */
+    d = opendir(ix->dir);
+    if (d) {
+        const char *base = base_name(path);
+        while ((de = readdir(d)) != NULL) {
+            if (strncmp(de->d_name, "vectors-", 8) == 0 &&
+                strcmp(de->d_name, base) != 0 && strstr(de->d_name, ".faiss")) {
+                char old[4200];
+                askdocs_snprintf(old, sizeof(old), "%s/%s", ix->dir,
+                                 de->d_name);
+                unlink(old);
+            }
+        }
+        closedir(d);
+    }
+    return ASKDOCS_OK;
+}
+
+askdocs_rc idx_vectors_add(askdocs_index *ix, int n, const float *vecs,
+                           const int64_t *ids)
+{
+    idx_t *fids;
+    int i;
+    if (n <= 0)
+        return ASKDOCS_OK;
+    if (!ix->vectors &&
+        faiss_index_factory(&ix->vectors, ix->dim, "IDMap,Flat",
+                            METRIC_INNER_PRODUCT) != 0)
+        return faiss_error(ix, "creating the vector index");
+    fids = askdocs_malloc((size_t)n * sizeof(idx_t));
+    if (!fids)
+        return ASKDOCS_ERR_NOMEM;
+    for (i = 0; i < n; i++)
+        fids[i] = ids[i];
+    if (faiss_Index_add_with_ids(ix->vectors, n, vecs, fids) != 0) {
+        askdocs_free(fids);
+        return faiss_error(ix, "adding vectors");
+    }
+    askdocs_free(fids);
+    return ASKDOCS_OK;
+}
+
+askdocs_rc idx_vectors_remove(askdocs_index *ix, int n, const int64_t *ids)
+{
+    FaissIDSelectorBatch *sel = NULL;
+    idx_t *fids;
+    size_t removed = 0;
+    int i;
+    if (n <= 0 || !ix->vectors)
+        return ASKDOCS_OK;
+    fids = askdocs_malloc((size_t)n * sizeof(idx_t));
+    if (!fids)
+        return ASKDOCS_ERR_NOMEM;
+    for (i = 0; i < n; i++)
+        fids[i] = ids[i];
+    if (faiss_IDSelectorBatch_new(&sel, (size_t)n, fids) != 0) {
+        askdocs_free(fids);
+        return faiss_error(ix, "removing vectors");
+    }
+    askdocs_free(fids);
+    if (faiss_Index_remove_ids(ix->vectors, (FaissIDSelector *)sel,
+                               &removed) != 0) {
+        faiss_IDSelector_free((FaissIDSelector *)sel);
+        return faiss_error(ix, "removing vectors");
+    }
+    faiss_IDSelector_free((FaissIDSelector *)sel);
+    return ASKDOCS_OK;
+}
+
+/* --------------------------------------------------------------- reading */
+askdocs_rc askdocs_index_get_chunk(askdocs_index *ix, int64_t id,
+                                   askdocs_chunk_info *c)
+{
+    sqlite3_stmt *st = NULL;
+    askdocs_rc rc = ASKDOCS_OK;
+    int r;
+    memset(c, 0, sizeof(*c));
+    if (sqlite3_prepare_v2(
+            ix->db,
+            "SELECT c.id, c.doc_id, c.ordinal, c.page_start, c.page_end,"
+            " c.char_start, c.char_end, d.rel, d.title, c.heading, c.text,"
+            " d.collection FROM chunks c JOIN documents d ON d.id=c.doc_id"
+            " WHERE c.id=?",
+            -1, &st, NULL) != SQLITE_OK)
+        return db_error(ix, "reading a chunk");
+    sqlite3_bind_int64(st, 1, id);
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        c->id = sqlite3_column_int64(st, 0);
+        c->doc_id = sqlite3_column_int64(st, 1);
+        c->ordinal = sqlite3_column_int(st, 2);
+        c->page_start = sqlite3_column_int(st, 3);
+        c->page_end = sqlite3_column_int(st, 4);
+        c->char_start = sqlite3_column_int(st, 5);
+        c->char_end = sqlite3_column_int(st, 6);
+        c->doc = askdocs_strdup((const char *)sqlite3_column_text(st, 7));
+        c->title = askdocs_strdup((const char *)sqlite3_column_text(st, 8));
+        c->heading = askdocs_strdup((const char *)sqlite3_column_text(st, 9));
+        c->text = askdocs_strdup((const char *)sqlite3_column_text(st, 10));
+        c->collection =
+            askdocs_strdup((const char *)sqlite3_column_text(st, 11));
+        if (!c->doc || !c->text || !c->collection) {
+            askdocs_chunk_info_clear(c);
+            rc = ASKDOCS_ERR_NOMEM;
+        }
+    } else if (r == SQLITE_DONE) {
+        rc = ASKDOCS_ERR_NOTFOUND;
+    } else {
+        rc = db_error(ix, "reading a chunk");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void askdocs_chunk_info_clear(askdocs_chunk_info *c)
+{
+    if (!c)
+        return;
+    askdocs_free(c->doc);
+    askdocs_free(c->title);
+    askdocs_free(c->heading);
+    askdocs_free(c->text);
+    askdocs_free(c->collection);
+    memset(c, 0, sizeof(*c));
+}
+
+#define MAX_FILTER_COLLECTIONS 64
+
+static int filter_active(const askdocs_filter *f)
+{
+    return f && f->n_collections > 0;
+}
+
+static askdocs_rc check_filter(askdocs_index *ix, const askdocs_filter *f)
+{
+    if (f && f->n_collections > MAX_FILTER_COLLECTIONS) {
+        idx_set_error(ix, ASKDOCS_ERR_INVALID,
+                      "at most %d collections per search",
+                      MAX_FILTER_COLLECTIONS);
+        return ASKDOCS_ERR_INVALID;
+    }
+    return ASKDOCS_OK;
+}
+
+askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
+                              const askdocs_filter *f, int limit,
+                              int64_t *ids, double *scores, int *n_out)
+{
+    askdocs_buf sql;
+    sqlite3_stmt *st = NULL;
+    askdocs_rc rc;
+    int i, r, n = 0;
+
+    *n_out = 0;
+    if (!match || !*match || limit <= 0)
+        return ASKDOCS_OK;
+    rc = check_filter(ix, f);
+    if (rc != ASKDOCS_OK)
+        return rc;
+    askdocs_buf_init(&sql, 8192);
+    /* heading paths (title, section) weigh less than the body text */
+    rc = askdocs_buf_puts(&sql, "SELECT f.rowid, bm25(chunks_fts, 1.0, 0.5) "
+                                "AS s FROM chunks_fts f");
+    if (rc == ASKDOCS_OK && filter_active(f)) {
+        rc = askdocs_buf_puts(&sql, " JOIN chunks c ON c.id=f.rowid"
+                                    " JOIN documents d ON d.id=c.doc_id");
+    }
+    if (rc == ASKDOCS_OK)
+        rc = askdocs_buf_puts(&sql, " WHERE chunks_fts MATCH ?1");
+    if (rc == ASKDOCS_OK && filter_active(f)) {
+        rc = askdocs_buf_puts(&sql, " AND d.collection IN (");
+        for (i = 0; rc == ASKDOCS_OK && i < f->n_collections; i++)
+            rc = askdocs_buf_printf(&sql, "%s?%d", i ? "," : "", i + 3);
+        if (rc == ASKDOCS_OK)
+            rc = askdocs_buf_puts(&sql, ")");
+    }
+    if (rc == ASKDOCS_OK)
+        rc = askdocs_buf_puts(&sql, " ORDER BY s LIMIT ?2");
+    if (rc != ASKDOCS_OK)
+        goto out;
+    if (sqlite3_prepare_v2(ix->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(ix, "preparing the BM25 query");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit);
+    for (i = 0; filter_active(f) && i < f->n_collections; i++)
+        sqlite3_bind_text(st, i + 3, f->collections[i], -1, SQLITE_STATIC);
+    while (n < limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        ids[n] = sqlite3_column_int64(st, 0);
+        scores[n] = -sqlite3_column_double(st, 1); /* bm25(): lower = better */
+        n++;
+    }
+    if (n < limit && r != SQLITE_DONE) {
+        rc = db_error(ix, "BM25 search");
+        goto out;
+    }
+    *n_out = n;
+out:
+    sqlite3_finalize(st);
+    askdocs_buf_free(&sql);
+    return rc;
+}
+
+/* 1 if chunk id belongs to one of the filter's collections. */
+static int chunk_visible(askdocs_index *ix, sqlite3_stmt **st,
+                         const askdocs_filter *f, int64_t id)
+{
+    int i, ok = 0;
+    if (!*st && sqlite3_prepare_v2(ix->db,
+                                   "SELECT d.collection FROM chunks c JOIN "
+                                   "documents d ON d.id=c.doc_id WHERE c.id=?",
+                                   -1, st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_reset(*st);
+    sqlite3_bind_int64(*st, 1, id);
+    if (sqlite3_step(*st) == SQLITE_ROW) {
+        const char *col = (const char *)sqlite3_column_text(*st, 0);
+        for (i = 0; col && i < f->n_collections; i++)
+            if (strcmp(col, f->collections[i]) == 0)
+                ok = 1;
+    }
+    return ok;
+}
+
+askdocs_rc askdocs_index_dense(askdocs_index *ix, const float *q,
+                               const askdocs_filter *f, int limit,
+                               int64_t *ids, double *scores, int *n_out)
+{
+    float *dist = NULL;
+    idx_t *lab = NULL;
+    sqlite3_stmt *vis = NULL;
+    idx_t total, k;
+    askdocs_rc rc;
+    int n = 0;
+
+    *n_out = 0;
+    if (limit <= 0)
+        return ASKDOCS_OK;
+    rc = check_filter(ix, f);
+    if (rc == ASKDOCS_OK)
+        rc = idx_vectors_ready(ix);
+    if (rc != ASKDOCS_OK || !ix->vectors)
+        return rc;
+    total = faiss_Index_ntotal(ix->vectors);
+    /* with a filter, widen the search until enough visible hits remain */
+    k = filter_active(f) ? (idx_t)limit * 4 : (idx_t)limit;
+    for (;;) {
+        idx_t i, kk = k < total ? k : total;
+        if (kk <= 0)
+            break;
+        askdocs_free(dist);
+        askdocs_free(lab);
+        dist = askdocs_malloc((size_t)kk * sizeof(float));
+        lab = askdocs_malloc((size_t)kk * sizeof(idx_t));
+        if (!dist || !lab) {
+            rc = ASKDOCS_ERR_NOMEM;
+            goto out;
+        }
+        if (faiss_Index_search(ix->vectors, 1, q, kk, dist, lab) != 0) {
+            rc = faiss_error(ix, "dense search");
+            goto out;
+        }
+        n = 0;
+        for (i = 0; i < kk && n < limit; i++) {
+            if (lab[i] < 0)
+                continue;
+            if (filter_active(f) && !chunk_visible(ix, &vis, f, lab[i]))
+                continue;
+            ids[n] = lab[i];
+            scores[n] = dist[i];
+            n++;
+        }
+        if (n >= limit || kk >= total || !filter_active(f))
+            break;
+        k *= 4;
+    }
+    *n_out = n;
+out:
+    sqlite3_finalize(vis);
+    askdocs_free(dist);
+    askdocs_free(lab);
+    return rc;
+}
+
+askdocs_rc askdocs_index_counts(askdocs_index *ix, int64_t *docs,
+                                int64_t *chunks)
+{
+    sqlite3_stmt *st = NULL;
+    askdocs_rc rc = ASKDOCS_OK;
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT (SELECT count(*) FROM documents),"
+                           " (SELECT count(*) FROM chunks)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(ix, "counting");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *docs = sqlite3_column_int64(st, 0);
+        *chunks = sqlite3_column_int64(st, 1);
+    } else {
+        rc = db_error(ix, "counting");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,379 @@
+/*
+ * test_unit.c - unit tests of the pure parts: buffers, UTF-8, hashing,
+ * configuration parsing, chunking, FTS5 query building (run against a real
+ * in-memory FTS5 table) and reciprocal-rank fusion.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "askdocs_common.h"
+#include "askdocs_conf.h"
+#include "askdocs_retriever.h"
+#include "idx_internal.h"
+
+static int failures, checks;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        checks++;                                                             \
+        if (!(cond)) {                                                        \
+            failures++;                                                       \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);   \
+            fprintf(stderr, __VA_ARGS__);                                     \
+            fputc('\n', stderr);                                              \
+        }                                                                     \
+    } while (0)
+
+static void test_buf(void)
+{
+    askdocs_buf b;
+    char *s;
+    askdocs_buf_init(&b, 10);
+    CHECK(askdocs_buf_puts(&b, "hello") == ASKDOCS_OK, "append");
+    CHECK(askdocs_buf_puts(&b, "world") == ASKDOCS_OK, "append to cap");
+    CHECK(askdocs_buf_puts(&b, "!") == ASKDOCS_ERR_TOOBIG, "over cap");
+    CHECK(b.len == 10 && strcmp(b.data, "helloworld") == 0,
+          "failed append leaves content: %s", b.data);
+    askdocs_buf_reset(&b);
+    CHECK(askdocs_buf_printf(&b, "%d-%s", 42, "x") == ASKDOCS_OK, "printf");
+    CHECK(strcmp(b.data, "42-x") == 0, "printf content %s", b.data);
+    CHECK(askdocs_buf_printf(&b, "%s", "0123456789") == ASKDOCS_ERR_TOOBIG,
+          "printf over cap");
+    s = askdocs_buf_take(&b);
+    CHECK(s && strcmp(s, "42-x") == 0, "take");
+    askdocs_free(s);
+    askdocs_buf_free(&b);
+
+    /* allocation failure is reported, not fatal */
+    askdocs_buf_init(&b, 1 << 20);
+    askdocs_alloc_fail_after(0);
+    CHECK(askdocs_buf_puts(&b, "x") == ASKDOCS_ERR_NOMEM, "OOM reported");
+    askdocs_alloc_fail_after(-1);
+    CHECK(askdocs_buf_puts(&b, "x") == ASKDOCS_OK, "after OOM");
+    askdocs_buf_free(&b);
+}
+
+static void test_utf8_hash(void)
+{
+    char hex[65];
+    const char *ko = "\xEA\xB3\x84\xEC\x95\xBD"; /* 계약 */
+    size_t n;
+    char *c;
+    askdocs_sha256_hex("abc", 3, hex);
+    CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61"
+                      "f20015ad") == 0,
+          "sha256(abc) = %s", hex);
+    CHECK(askdocs_utf8_valid(ko, 6), "valid Korean");
+    CHECK(!askdocs_utf8_valid("\xC0\xAF", 2), "overlong rejected");
+    CHECK(!askdocs_utf8_valid("\xED\xA0\x80", 3), "surrogate rejected");
+    CHECK(askdocs_utf8_floor(ko, 5) == 3, "floor inside 2nd char: %zu",
+          askdocs_utf8_floor(ko, 5));
+    CHECK(askdocs_utf8_floor(ko, 6) == 6, "floor at end");
+    CHECK(askdocs_utf8_floor(ko, 1) == 0, "floor inside 1st char");
+    c = askdocs_utf8_clean("a\r\nb\x01\xFF" "c", 7, &n);
+    CHECK(c && strcmp(c, "a\nb \xEF\xBF\xBD" "c") == 0, "clean: %s", c);
+    askdocs_free(c);
+    CHECK(askdocs_text_is_korean(ko, 6), "ko");
+    CHECK(!askdocs_text_is_korean("contract", 8), "en");
+    CHECK(askdocs_fnv1a64("a", 1) != askdocs_fnv1a64("b", 1), "fnv");
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_config(void)
+{
+    askdocs_config c;
+    char err[512], path[] = "/tmp/askdocs-test-confXXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    CHECK(askdocs_config_defaults(&c) == ASKDOCS_OK, "defaults");
+    CHECK(c.k == 10 && strcmp(c.mode, "hybrid") == 0, "default values");
+    CHECK(strcmp(c.query_prefix, "query: ") == 0, "default prefix '%s'",
+          c.query_prefix);
+
+    write_file(path, "[search]\nk = 25\nmode = bm25\n\n[embed]\n"
+                     "query_prefix = \"q: \"\n");
+    CHECK(askdocs_config_load_file(&c, path, err, sizeof(err)) == ASKDOCS_OK,
+          "load: %s", err);
+    CHECK(c.k == 25 && strcmp(c.mode, "bm25") == 0, "file values");
+    CHECK(strcmp(c.query_prefix, "q: ") == 0, "quoted value '%s'",
+          c.query_prefix);
+
+    write_file(path, "[search]\nk = 5\nbogus = 1\n");
+    CHECK(askdocs_config_load_file(&c, path, err, sizeof(err)) ==
+              ASKDOCS_ERR_CONFIG,
+          "unknown key rejected");
+    CHECK(strstr(err, ":3:") && strstr(err, "bogus"),
+          "message names line 3 and the key: %s", err);
+
+    write_file(path, "[search]\nk = many\n");
+    CHECK(askdocs_config_load_file(&c, path, err, sizeof(err)) ==
+              ASKDOCS_ERR_CONFIG,
+          "bad int rejected");
+    CHECK(strstr(err, ":2:") && strstr(err, "k"), "bad value message: %s",
+          err);
+
+    write_file(path, "[search]\nmode = fuzzy\n");
+    CHECK(askdocs_config_load_file(&c, path, err, sizeof(err)) ==
+              ASKDOCS_ERR_CONFIG,
+          "bad enum rejected");
+
+    write_file(path, "[nosuch]\nk = 1\n");
+    CHECK(askdocs_config_load_file(&c, path, err, sizeof(err)) ==
+              ASKDOCS_ERR_CONFIG && strstr(err, "nosuch"),
+          "unknown section: %s", err);
+
+    write_file(path, "[search\nk = 1\n");
+    CHECK(askdocs_config_load_file(&c, path, err, sizeof(err)) ==
+              ASKDOCS_ERR_CONFIG && strstr(err, ":1:"),
+          "syntax error line: %s", err);
+
+    setenv("ASKDOCS_SEARCH_K", "7", 1);
+    CHECK(askdocs_config_apply_env(&c, err, sizeof(err)) == ASKDOCS_OK,
+          "env");
+    CHECK(c.k == 7, "env override k=%d", c.k);
+    setenv("ASKDOCS_SEARCH_K", "0", 1);
+    CHECK(askdocs_config_apply_env(&c, err, sizeof(err)) == ASKDOCS_ERR_CONFIG &&
+              strstr(err, "ASKDOCS_SEARCH_K"),
+          "env out of range: %s", err);
+    unsetenv("ASKDOCS_SEARCH_K");
+    askdocs_config_free(&c);
+    unlink(path);
+}
+
+static const char *md_doc =
+    "# Master Agreement\n"
+    "\n"
+    "Intro paragraph about the parties. It has two sentences.\n"
+    "\n"
+    "## 1. Term\n"
+    "\n"
+    "This Agreement starts on the Effective Date. It runs for three years.\n"
+    "\n"
+    "## 2. Termination\n"
+    "\n"
+    "### 2.1 Notice\n"
+    "\n"
+    "Either party may terminate with ninety (90) days written notice.\n"
+    "\n"
+    "| Item | Fee |\n"
+    "| --- | --- |\n"
+    "| Support | 100 |\n";
+
+static void test_chunk(void)
+{
+    idx_chunk_params p = idx_chunk_default_params();
+    idx_chunk_list l;
+    int i, found = 0;
+    askdocs_rc rc;
+    p.markdown = 1;
+    p.title = "Master Agreement";
+    p.target_words = 50;
+    p.overlap_words = 5;
+    rc = idx_chunk_text(md_doc, strlen(md_doc), &p, &l);
+    CHECK(rc == ASKDOCS_OK, "chunk rc %d", rc);
+    /* intro, "1. Term", and "2. Termination" which has no body of its own
+     * and so shares its chunk with "2.1 Notice" */
+    CHECK(l.n == 3, "one chunk per section: %d", l.n);
+    for (i = 0; i < l.n; i++) {
+        const idx_chunk *c = &l.v[i];
+        CHECK(c->byte_end > c->byte_start && c->byte_end <= strlen(md_doc),
+              "bounds");
+        if (strstr(c->heading, "2.1 Notice")) {
+            found = 1;
+            CHECK(strcmp(c->heading,
+                         "Master Agreement > 2. Termination > 2.1 Notice") == 0,
+                  "heading path: %s", c->heading);
+            CHECK(memmem(md_doc + c->byte_start, c->byte_end - c->byte_start,
+                         "ninety (90)", 11) != NULL,
+                  "text is a verbatim slice");
+            CHECK(memmem(md_doc + c->byte_start, c->byte_end - c->byte_start,
+                         "| Support | 100 |", 17) != NULL,
+                  "table rows kept whole");
+        }
+        CHECK(c->page_start == 0, "not paged");
+    }
+    CHECK(found, "notice section found");
+    idx_chunk_list_free(&l);
+
+    /* long text: sizes near the target, overlap, offsets monotonic */
+    {
+        askdocs_buf b;
+        int words = 0, prev_start = -1;
+        askdocs_buf_init(&b, 1 << 20);
+        for (i = 0; i < 300; i++)
+            askdocs_buf_printf(&b, "Sentence number %d has five words. ", i);
+        p.markdown = 0;
+        p.title = "Long";
+        p.target_words = 100;
+        p.overlap_words = 10;
+        rc = idx_chunk_text(b.data, b.len, &p, &l);
+        CHECK(rc == ASKDOCS_OK && l.n >= 15 && l.n <= 20, "long: %d chunks",
+              l.n);
+        for (i = 0; i < l.n; i++) {
+            CHECK(l.v[i].n_words <= 100, "chunk %d has %d words", i,
+                  l.v[i].n_words);
+            CHECK((int)l.v[i].byte_start > prev_start, "monotonic");
+            if (i > 0)
+                CHECK(l.v[i].byte_start < l.v[i - 1].byte_end,
+                      "overlap with previous chunk");
+            prev_start = (int)l.v[i].byte_start;
+            words += l.v[i].n_words;
+        }
+        CHECK(words >= 1500, "all words covered: %d", words);
+        idx_chunk_list_free(&l);
+        askdocs_buf_free(&b);
+    }
+
+    /* Korean statute: articles start chunks; code point offsets */
+    {
+        const char *ko =
+            "제1장 총칙\n"
+            "제1조(목적) 이 법은 개인정보의 처리에 관한 사항을 정한다.\n"
+            "\n"
+            "제2조(정의)\n"
+            "이 법에서 사용하는 용어의 뜻은 다음과 같다.\n"
+            "1. \"개인정보\"란 살아 있는 개인에 관한 정보를 말한다.\n";
+        p.title = "개인정보 보호법";
+        p.target_words = 200;
+        rc = idx_chunk_text(ko, strlen(ko), &p, &l);
+        CHECK(rc == ASKDOCS_OK && l.n >= 1, "ko rc");
+        found = 0;
+        for (i = 0; i < l.n; i++)
+            if (strstr(l.v[i].heading, "제2조(정의)")) {
+                found = 1;
+                CHECK(strstr(l.v[i].heading, "제1장 총칙") != NULL,
+                      "chapter in path: %s", l.v[i].heading);
+                CHECK(l.v[i].char_start > 0 &&
+                          l.v[i].char_start < (int)l.v[i].byte_start,
+                      "code point offsets differ from bytes");
+            }
+        CHECK(found, "article 2 chunk");
+        idx_chunk_list_free(&l);
+    }
+
+    /* empty and whitespace-only text */
+    rc = idx_chunk_text("", 0, &p, &l);
+    CHECK(rc == ASKDOCS_OK && l.n == 0, "empty text: %d", l.n);
+    idx_chunk_list_free(&l);
+    rc = idx_chunk_text(" \n\n \t\n", 6, &p, &l);
+    CHECK(rc == ASKDOCS_OK && l.n == 0, "blank text: %d", l.n);
+    idx_chunk_list_free(&l);
+}
+
+static void test_fts_query(void)
+{
+    static const char *const hostile[] = {
+        "\"", "\"\"\"", "*", "a*", "text:secret", "heading : x", "NEAR(a b)",
+        "NEAR", "a AND", "OR", "NOT x", "-foo", "a - b", "((((", "))", "^start",
+        "{text heading}: x", "'single'", "\\", "a\"b\"c", "", "   ", "?!.,;",
+        "제12조", "Section 4.2(a)", "1,234,000", "C++ & C#", "x\x01y",
+        "\xFF\xFE\xFD", "AND OR NOT NEAR", "col:umn:s", "+", "a+b", "😀 emoji",
+    };
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    askdocs_buf q;
+    size_t i;
+    int r;
+    askdocs_buf_init(&q, 64 * 1024);
+    CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK, "open");
+    CHECK(sqlite3_exec(db,
+                       "CREATE VIRTUAL TABLE t USING fts5(text, heading,"
+                       " tokenize='unicode61 remove_diacritics 2');"
+                       "INSERT INTO t VALUES('start foo text secret 제12조 "
+                       "near and or not', 'x');",
+                       NULL, NULL, NULL) == SQLITE_OK,
+          "create");
+    for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        CHECK(askdocs_fts_query(hostile[i], strlen(hostile[i]), &q) ==
+                  ASKDOCS_OK,
+              "build %zu", i);
+        if (q.len == 0)
+            continue;
+        r = sqlite3_prepare_v2(db, "SELECT rowid FROM t WHERE t MATCH ?", -1,
+                               &st, NULL);
+        CHECK(r == SQLITE_OK, "prepare");
+        sqlite3_bind_text(st, 1, q.data, -1, SQLITE_STATIC);
+        while ((r = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        CHECK(r == SQLITE_DONE, "query '%s' -> '%s' failed: %s", hostile[i],
+              q.data, sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+    }
+    askdocs_fts_query("text:secret", 11, &q);
+    CHECK(strcmp(q.data, "\"text\" OR \"secret\"") == 0, "column filter: %s",
+          q.data);
+    askdocs_fts_query("  ", 2, &q);
+    CHECK(q.len == 0, "blank gives empty");
+    /* Korean: a word with a particle also matches its stem as a prefix */
+    askdocs_fts_query("대통령은", strlen("대통령은"), &q);
+    CHECK(strstr(q.data, "\"대통령\"*") != NULL, "particle stem: %s", q.data);
+    /* a huge query is capped at 64 words */
+    {
+        askdocs_buf big;
+        int words = 0;
+        const char *p;
+        askdocs_buf_init(&big, 1 << 20);
+        for (i = 0; i < 1000; i++)
+            askdocs_buf_printf(&big, "w%zu ", i);
+        askdocs_fts_query(big.data, big.len, &q);
+        for (p = q.data; (p = strstr(p, " OR ")) != NULL; p += 4)
+            words++;
+        CHECK(words + 1 == 64, "capped at 64 words: %d", words + 1);
+        askdocs_buf_free(&big);
+    }
+    sqlite3_close(db);
+    askdocs_buf_free(&q);
+}
+
+static void test_rrf(void)
+{
+    int64_t a[] = {1, 2, 3}, b[] = {3, 4, 1};
+    double as[] = {9, 8, 7}, bs[] = {0.9, 0.8, 0.7};
+    askdocs_hit h[10];
+    int n = askdocs_rrf_fuse(a, as, 3, 1.0, b, bs, 3, 1.0, 60, h, 10);
+    CHECK(n == 4, "4 distinct ids: %d", n);
+    /* 1: 1/61 + 1/63; 3: 1/63 + 1/61 -> tie, broken by best rank (both 1),
+     * then id; 2: 1/62; 4: 1/62 */
+    CHECK((h[0].chunk_id == 1 && h[1].chunk_id == 3) ||
+              (h[0].chunk_id == 3 && h[1].chunk_id == 1),
+          "fused first two: %lld %lld", (long long)h[0].chunk_id,
+          (long long)h[1].chunk_id);
+    CHECK(h[0].bm25_rank > 0 && h[0].dense_rank > 0, "ranks kept");
+    CHECK(h[3].chunk_id == 4 || h[3].chunk_id == 2, "last");
+    n = askdocs_rrf_fuse(a, as, 3, 1.0, b, bs, 3, 0.0, 60, h, 2);
+    CHECK(n == 2 && h[0].chunk_id == 1 && h[1].chunk_id == 2,
+          "dense weight 0 keeps BM25 order");
+    n = askdocs_rrf_fuse(a, as, 0, 1.0, b, bs, 3, 1.0, 60, h, 10);
+    CHECK(n == 3 && h[0].chunk_id == 3 && h[0].bm25_rank == 0,
+          "one empty list");
+    CHECK(askdocs_search_mode_parse("dense") == ASKDOCS_MODE_DENSE &&
+              askdocs_search_mode_parse("x") == -1,
+          "mode parse");
+}
+
+int main(void)
+{
+    test_buf();
+    test_utf8_hash();
+    test_config();
+    test_chunk();
+    test_fts_query();
+    test_rrf();
+    printf("%d checks, %d failed\n", checks, failures);
+    return failures ? 1 : 0;
+}
