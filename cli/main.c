@@ -471,7 +471,7 @@ static json_t *parse_request(const char *line, const char *field,
     json_error_t je;
     json_t *id, *t;
     *text = NULL;
-    *root = json_loads(line, JSON_REJECT_DUPLICATES, &je);
+    *root = json_loads(line, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!*root || !json_is_object(*root)) {
         askdocs_snprintf(err, errlen, "not a JSON object: %s",
                          *root ? "wrong type" : je.text);

@@ -212,6 +212,21 @@ cleanup:
     return rc;
 }
 
+/* s with \n and \t shown as escapes, cut to fit dst (for the debug log). */
+static void escape_for_log(const char *s, char *dst, size_t n)
+{
+    size_t o = 0;
+    for (; s && *s && o + 3 < n; s++) {
+        if (*s == '\n' || *s == '\t') {
+            dst[o++] = '\\';
+            dst[o++] = *s == '\n' ? 'n' : 't';
+        } else {
+            dst[o++] = *s;
+        }
+    }
+    dst[o] = '\0';
+}
+
 askdocs_rc askdocs_generator_open(const askdocs_generator_params *pin, askdocs_generator **out,
                                   char *err, size_t errlen)
 {
@@ -319,8 +334,14 @@ askdocs_rc askdocs_generator_open(const askdocs_generator_params *pin, askdocs_g
             rc = seterr(g, ASKDOCS_ERR_NOMEM, "out of memory");
             goto cleanup;
         }
-        askdocs_log(2, "generator: model %s, n_ctx %d, template mode %d", path, g->n_ctx,
-                    g->tmpl_mode);
+        if (askdocs_log_level >= 2) {
+            char e[3][160];
+            const char *src[3] = { g->t_pre, g->t_mid, g->t_post };
+            for (int k = 0; k < 3; k++)
+                escape_for_log(src[k], e[k], sizeof e[k]);
+            askdocs_log(2, "generator: model %s, n_ctx %d, template mode %d: \"%s\" system \"%s\" "
+                        "user \"%s\"", path, g->n_ctx, g->tmpl_mode, e[0], e[1], e[2]);
+        }
     }
     *out = g;
     g = NULL;
@@ -691,6 +712,41 @@ static size_t stop_prefix_tail(const char *s, size_t n)
     return best;
 }
 
+/* s[0..*n) without trailing blanks. */
+static void rtrim(const char *s, size_t *n)
+{
+    while (*n && (s[*n - 1] == ' ' || s[*n - 1] == '\t' || s[*n - 1] == '\r'))
+        (*n)--;
+}
+
+/* 1 if the line of d that ends at d[e] (a '\n') repeats an earlier line,
+ * list numbers ignored: the model is looping. */
+static int line_repeats(const char *d, size_t e)
+{
+    size_t ls = e, lp, cl, p = 0;
+    const char *core;
+    while (ls > 0 && d[ls - 1] != '\n')
+        ls--;
+    lp = gen_list_prefix(d + ls, e - ls);
+    core = d + ls + lp;
+    cl = e - ls - lp;
+    rtrim(core, &cl);
+    if (cl < 8)
+        return 0;
+    while (p < ls) {
+        size_t q = p, lp2, cl2;
+        while (q < ls && d[q] != '\n')
+            q++;
+        lp2 = gen_list_prefix(d + p, q - p);
+        cl2 = q - p - lp2;
+        rtrim(d + p + lp2, &cl2);
+        if (cl2 == cl && memcmp(d + p + lp2, core, cl) == 0)
+            return 1;
+        p = q + 1;
+    }
+    return 0;
+}
+
 /* Run the model over the prompt in g->ptok and collect the draft. Pieces
  * are streamed as whole UTF-8 sequences, holding back a tail that might
  * begin a stop string. */
@@ -725,26 +781,32 @@ static askdocs_rc generate(askdocs_generator *g, int n_tok, stream *st, askdocs_
             *truncated = 1;
             break;
         }
-        if (draft->len == 0)
-            goto next;
-        from = draft->len > (size_t)pl + STOP_MAX_LEN ? draft->len - (size_t)pl - STOP_MAX_LEN : 0;
-        stop = find_stop(draft->data, draft->len, from);
-        if (stop < draft->len) {
-            draft->len = stop;
-            draft->data[stop] = '\0';
-            stopped = 1;
-            break;
+        if (pl > 0) {
+            from = draft->len > (size_t)pl + STOP_MAX_LEN ? draft->len - (size_t)pl - STOP_MAX_LEN
+                                                          : 0;
+            stop = find_stop(draft->data, draft->len, from);
+            if (stop < draft->len) {
+                draft->len = stop;
+                draft->data[stop] = '\0';
+                stopped = 1;
+                break;
+            }
+            upto = askdocs_utf8_floor(draft->data,
+                                      draft->len - stop_prefix_tail(draft->data, draft->len));
+            if (upto > sent) {
+                emit(st, draft->data + sent, upto - sent);
+                sent = upto;
+            }
+            if (st->stop) {
+                *truncated = 1;
+                break;
+            }
+            for (size_t e = draft->len - (size_t)pl; e < draft->len && !stopped; e++)
+                if (draft->data[e] == '\n' && line_repeats(draft->data, e))
+                    stopped = 1;
+            if (stopped)
+                break;
         }
-        upto = askdocs_utf8_floor(draft->data, draft->len - stop_prefix_tail(draft->data, draft->len));
-        if (upto > sent) {
-            emit(st, draft->data + sent, upto - sent);
-            sent = upto;
-        }
-        if (st->stop) {
-            *truncated = 1;
-            break;
-        }
-    next:
         r = llama_decode(g->ctx, llama_batch_get_one(&t, 1));
         if (r != 0) {
             llama_memory_clear(llama_get_memory(g->ctx), true);
@@ -778,6 +840,48 @@ static size_t answer_label(const char *s, size_t n)
             return i + l;
     }
     return i;
+}
+
+/* 1 if s[0..n) ends like a finished sentence: . ? ! 。 ？ ！ (maybe then a
+ * closing quote) or a Korean ending 다 요 까. */
+static int ends_sentence(const char *s, size_t n)
+{
+    while (n && (s[n - 1] == '"' || s[n - 1] == '\'' || s[n - 1] == ')' || s[n - 1] == '*'))
+        n--;
+    if (n == 0)
+        return 0;
+    if (s[n - 1] == '.' || s[n - 1] == '?' || s[n - 1] == '!')
+        return 1;
+    if (n >= 3) {
+        static const char *const ends[] = { "\xE3\x80\x82", "\xEF\xBC\x9F", "\xEF\xBC\x81",
+                                            "\xEB\x8B\xA4", "\xEC\x9A\x94", "\xEA\xB9\x8C" };
+        for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+            if (memcmp(s + n - 3, ends[i], 3) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* Bytes of s[0..n) up to the end of its last complete sentence: an answer
+ * cut by the token cap loses its unfinished last sentence (unless it is the
+ * only one). */
+static size_t complete_part(const char *s, size_t n)
+{
+    gen_sentence *ss = NULL;
+    int nss = 0;
+    size_t end = n;
+    if (gen_split_sentences(s, n, 1, &ss, &nss) == ASKDOCS_OK && nss > 1) {
+        const gen_sentence *last = &ss[nss - 1];
+        askdocs_buf b;
+        askdocs_buf_init(&b, (size_t)(last->end - last->start) + 1);
+        if (gen_strip_markers(s + last->start, (size_t)(last->end - last->start), &b) ==
+                ASKDOCS_OK &&
+            !ends_sentence(b.data ? b.data : "", b.len))
+            end = (size_t)last->start;
+        askdocs_buf_free(&b);
+    }
+    askdocs_free(ss);
+    return end;
 }
 
 askdocs_rc askdocs_generator_answer(askdocs_generator *g, const char *question,
@@ -829,6 +933,8 @@ askdocs_rc askdocs_generator_answer(askdocs_generator *g, const char *question,
         rc = build_prompt(g, question, passages, n, ko, plen, &n_use, &n_tok);
         if (rc != ASKDOCS_OK)
             goto cleanup;
+    }
+    if (n_use > 0) {
         rc = generate(g, n_tok, &st, &draft, &n_gen, &truncated);
         if (rc != ASKDOCS_OK)
             goto cleanup;
@@ -839,8 +945,11 @@ askdocs_rc askdocs_generator_answer(askdocs_generator *g, const char *question,
         }
         {
             size_t skip = answer_label(clean, dl);
-            rc = gen_verify(clean + skip, dl - skip, passages, plen, n_use, g->p.min_support,
-                            g->p.strict, ko, a, NULL);
+            size_t end = truncated ? complete_part(clean, dl) : dl;
+            rc = end > skip ? gen_verify(clean + skip, end - skip, passages, plen, n_use,
+                                         g->p.min_support, g->p.strict, ko, a, NULL)
+                            : gen_verify("", 0, passages, plen, n_use, g->p.min_support,
+                                         g->p.strict, ko, a, NULL);
         }
         if (rc != ASKDOCS_OK) {
             seterr(g, rc, "citation check failed: %s", askdocs_strerror(rc));
@@ -849,9 +958,9 @@ askdocs_rc askdocs_generator_answer(askdocs_generator *g, const char *question,
         a->draft = clean;
         clean = NULL;
     } else {
-        /* extractive, or no evidence: no model run; the final text is
-         * streamed as one piece */
-        if (n > 0) {
+        /* extractive, or no evidence (none given or none fits): no model
+         * run; the final text is streamed as one piece */
+        if (n > 0 && !g->model) {
             double best = 0;
             for (int i = 0; i < n; i++)
                 plen[i] = gen_passage_len(&passages[i]);
@@ -862,6 +971,7 @@ askdocs_rc askdocs_generator_answer(askdocs_generator *g, const char *question,
                 rc = gen_verify(draft.data ? draft.data : "", draft.len, passages, plen, n,
                                 g->p.min_support, g->p.strict, ko, a, NULL);
         } else {
+            n_tok = 0;
             a->refused = 1;
             a->text = askdocs_strdup(gen_refusal_phrase(ko));
             rc = a->text ? ASKDOCS_OK : ASKDOCS_ERR_NOMEM;

@@ -51,9 +51,16 @@ void gen_tokset_free(gen_tokset *t);   /* NULL or empty is harmless */
 /* Share of a's tokens that are in b, 0..1; -1 when a has no tokens. */
 double gen_overlap(const gen_tokset *a, const gen_tokset *b);
 
-/* Lexical support of sentence s for passage p (both UTF-8 strings):
- * gen_overlap(tokens(s), tokens(p)). -1 when s has no content token, -2 on
- * OOM. Convenience for tests. */
+/* Hashes of number tokens have this bit set, those of words have it clear. */
+#define GEN_NUMBER_BIT (1ULL << 63)
+
+/* Support of a sentence (token set s) by a passage (p): gen_overlap(s, p),
+ * but 0 when a number of s is not in p (a wrong figure is never supported).
+ * -1 when s has no tokens. */
+double gen_support_set(const gen_tokset *s, const gen_tokset *p);
+
+/* gen_support_set(tokens(s), tokens(p)) of two UTF-8 strings. -1 when s has
+ * no content token, -2 on OOM. Convenience for tests. */
 double gen_support(const char *s, const char *p);
 
 /* ------------------------------------------------------------- sentences */

@@ -316,7 +316,11 @@ static void set_cb(const char *t, size_t n, void *u)
         c->h = nh;
         c->cap = nc;
     }
-    c->h[c->n++] = askdocs_fnv1a64(t, n);
+    /* the top bit tells numbers (which a supporting passage must contain)
+     * from words */
+    c->h[c->n++] = (n && is_digit((unsigned char)t[0]))
+                       ? askdocs_fnv1a64(t, n) | GEN_NUMBER_BIT
+                       : askdocs_fnv1a64(t, n) & ~GEN_NUMBER_BIT;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -385,6 +389,20 @@ double gen_overlap(const gen_tokset *a, const gen_tokset *b)
     return (double)hit / (double)a->n;
 }
 
+double gen_support_set(const gen_tokset *s, const gen_tokset *p)
+{
+    int hit = 0;
+    if (!s || s->n == 0)
+        return -1.0;
+    for (int i = 0; i < s->n; i++) {
+        int has = p && p->n && tokset_has(p, s->h[i]);
+        if (!has && (s->h[i] & GEN_NUMBER_BIT))
+            return 0.0; /* a number the passage does not have */
+        hit += has;
+    }
+    return (double)hit / (double)s->n;
+}
+
 double gen_support(const char *s, const char *p)
 {
     gen_tokset a, b;
@@ -395,7 +413,7 @@ double gen_support(const char *s, const char *p)
         gen_tokset_free(&a);
         return -2.0;
     }
-    r = gen_overlap(&a, &b);
+    r = gen_support_set(&a, &b);
     gen_tokset_free(&a);
     gen_tokset_free(&b);
     return r;

@@ -87,6 +87,14 @@ static int has_alnum(const char *s, size_t n)
     return 0;
 }
 
+/* 1 if s[0..n) ends with a question mark (ASCII or full-width). */
+static int is_question(const char *s, size_t n)
+{
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '"' || s[n - 1] == '*' || s[n - 1] == ')'))
+        n--;
+    return (n >= 1 && s[n - 1] == '?') || (n >= 3 && memcmp(s + n - 3, "\xEF\xBC\x9F", 3) == 0);
+}
+
 /* Start of the run of sentence-final punctuation that ends s[0..n) (n when
  * there is none). */
 static size_t trailing_punct(const char *s, size_t n)
@@ -172,7 +180,8 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
     gen_verify_stats s;
     askdocs_citation *cit = NULL;
     char *text = NULL;
-    size_t prev_end = 0;
+    size_t prev_end = 0, first_lp = 0;
+    int n_emitted = 0;
 
     askdocs_buf_init(&out, ASKDOCS_GEN_MAX_ANSWER_BYTES + 1024);
     askdocs_buf_init(&body, ASKDOCS_GEN_MAX_ANSWER_BYTES + 1024);
@@ -238,6 +247,10 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
             s.n_dropped++;
             continue;
         }
+        if (is_question(core, core_len)) { /* the model restating the question */
+            s.n_dropped++;
+            continue;
+        }
         if (gen_is_refusal(core, core_len)) {
             s.n_refusal++;
             if (!any_content)
@@ -258,6 +271,8 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
             continue;
         }
         seen[n_seen++] = h;
+        if (n_emitted++ == 0)
+            first_lp = (size_t)(core - body.data);
         if (T.n == 0) { /* no content words: keep as is, no marker */
             if (out.len)
                 rc = askdocs_buf_puts(&out, gap_of(draft, gap_a, (size_t)sen->start));
@@ -269,7 +284,7 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
         }
         any_content = 1;
         for (int i = 0; i < n; i++)
-            sup[i] = gen_overlap(&T, &pv[i].toks);
+            sup[i] = gen_support_set(&T, &pv[i].toks);
         /* the model's markers: keep those whose passage supports it */
         for (int m = 0; m < sen->n_marks; m++) {
             int p = sen->marks[m], again = 0;
@@ -298,6 +313,7 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
             s.n_unsupported++;
             if (strict) {
                 s.n_dropped++;
+                n_emitted--;
                 continue;
             }
         } else {
@@ -343,6 +359,11 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
         }
         n_acc = 0;
     } else {
+        if (n_emitted == 1 && first_lp > 0 && first_lp <= out.len) {
+            /* a one-item "list": drop its "1. " */
+            memmove(out.data, out.data + first_lp, out.len - first_lp + 1);
+            out.len -= first_lp;
+        }
         text = askdocs_buf_take(&out);
         if (!text) {
             rc = ASKDOCS_ERR_NOMEM;

@@ -27,7 +27,13 @@
 
 #include <llama.h>
 
-#define DEFAULT_N_BATCH 2048
+/* Texts share a llama_decode only while it stays within this many tokens
+ * (n_batch = 0). llama.cpp's encoder attends over the whole batch with a
+ * cross-sequence mask, so the cost per token grows with the tokens per
+ * decode; measured on this model, ~128 tokens per decode is the sweet spot
+ * for short texts and longer texts are best run one per decode (see
+ * docs/embedding.md). */
+#define DEFAULT_PACK_TOKENS 128
 #define DEFAULT_QUERY_PREFIX "query: "
 #define DEFAULT_PASSAGE_PREFIX "passage: "
 /* cap on the token scratch buffer (a 64 MiB text of ordinary script
@@ -45,7 +51,8 @@ struct idx_embedder {
     const struct llama_vocab *vocab;
     int dim;
     int max_tokens;  /* incl. prefix, <s>, </s> */
-    int n_batch;     /* tokens per decode */
+    int n_batch;     /* token capacity of one decode (>= max_tokens) */
+    int pack_tokens; /* texts are grouped while a decode stays <= this */
     int n_seq_max;   /* sequences per decode */
     llama_token bos, eos;
     char *prefix[2]; /* [0] passage, [1] query; owned */
@@ -400,10 +407,13 @@ askdocs_rc idx_embedder_open(const idx_embedder_params *p, idx_embedder **out,
         rc = ASKDOCS_ERR_INVALID;
         goto done;
     }
-    e->n_batch = p->n_batch ? p->n_batch : DEFAULT_N_BATCH;
-    if (e->n_batch < e->max_tokens)
-        e->n_batch = e->max_tokens; /* one full text must fit a batch */
+    e->pack_tokens = p->n_batch ? p->n_batch : DEFAULT_PACK_TOKENS;
+    /* capacity: one full text must fit, and llama.cpp's graph reservation
+     * needs the ubatch size to be a multiple of n_seq_max (it aborts in
+     * llama_init_from_model otherwise) */
     e->n_seq_max = IDX_EMBED_MAX_SEQS;
+    e->n_batch = ASKDOCS_MAX(e->pack_tokens, e->max_tokens);
+    e->n_batch = (e->n_batch + e->n_seq_max - 1) / e->n_seq_max * e->n_seq_max;
     n_threads = p->n_threads ? p->n_threads : online_cpus();
 
     cp = llama_context_default_params();
@@ -604,7 +614,7 @@ askdocs_rc idx_embedder_embed(idx_embedder *e, const char *const *texts, int n,
         if (nt < 0)
             goto done;
         len = nt + 2;
-        if (nseq > 0 && (ntok + len > e->n_batch || nseq == e->n_seq_max)) {
+        if (nseq > 0 && (ntok + len > e->pack_tokens || nseq == e->n_seq_max)) {
             b->n_tokens = ntok;
             rc = run_batch(e, nseq, out + (size_t)first * (size_t)e->dim);
             if (rc != ASKDOCS_OK)

@@ -31,7 +31,11 @@ typedef struct idx_embedder_params {
     int max_tokens;             /* per text, incl. prefix and <s> </s>; longer
                                    texts are truncated; 0 = the model's
                                    n_ctx_train (512) */
-    int n_batch;                /* tokens per llama_decode; 0 = 2048 */
+    int n_batch;                /* max tokens per llama_decode: texts are
+                                   grouped (one sequence each) while a decode
+                                   stays within it; a single text may still
+                                   use max_tokens. 0 = auto (128, the measured
+                                   optimum, see docs/embedding.md) */
     const char *query_prefix;   /* prepended to queries, default "query: " */
     const char *passage_prefix; /* prepended to passages, default "passage: " */
 } idx_embedder_params;

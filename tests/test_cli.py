@@ -183,7 +183,8 @@ def main():
              "개인정보_처리방침.txt", "3개월"),
             ("2025년 보통주 1주당 현금배당은 얼마인가?",
              "2025년_사업보고서_요약.md", "1,200원"),
-            ("Grant of Patent License", "Apache-2.0.txt", "patent license"),
+            ("Which patent license does each Contributor grant under the "
+             "Apache License?", "Apache-2.0.txt", "patent license"),
             ("임차인이 지급하는 보증금", "cp949-lease.txt", "5천만"),
         ]
         for m in ("bm25", "dense", "hybrid"):

@@ -164,6 +164,8 @@ static void test_tokens(void)
     CHECK(s >= 0 && s < 0.35, "not supported by a distractor: %.2f", s);
     s = gen_support("Employees may park in lot C on weekends.", P_PARKING);
     CHECK(s > 0.3 && s < 0.9, "partial overlap is partial: %.2f", s);
+    s = gen_support("The notice period is 12 weeks.", P_NOTICE);
+    CHECK(s == 0.0, "a number missing from the passage means no support: %.2f", s);
     s = gen_support("It is.", P_PARKING);
     CHECK(s == -1.0, "no content tokens gives -1: %.2f", s);
     s = gen_support("\xED\x95\xB4\xEC\xA7\x80 \xED\x86\xB5\xEC\xA7\x80 \xEA\xB8\xB0\xEA\xB0\x84"
@@ -219,6 +221,16 @@ static void test_sentences(void)
               "only blank lines split passages (got %d)", n);
         askdocs_free(ss);
         ss = NULL;
+    }
+    {
+        const char *l = "1. First item. 2. Second item.";
+        CHECK(gen_split_sentences(l, strlen(l), 1, &ss, &n) == ASKDOCS_OK && n == 2,
+              "no split after a list number \"1.\" (got %d)", n);
+        askdocs_free(ss);
+        ss = NULL;
+        CHECK(gen_list_prefix("12) x", 5) == 4 && gen_list_prefix("- x", 3) == 2 &&
+                  gen_list_prefix("12.5 x", 6) == 0 && gen_list_prefix("x", 1) == 0,
+              "list prefixes recognised");
     }
     ml = gen_parse_marker("[1, 2]x", 7, nums, &k, GEN_MAX_MARKS);
     CHECK(ml == 6 && k == 2 && nums[0] == 1 && nums[1] == 2, "marker [1, 2] parsed");
@@ -309,6 +321,29 @@ static void test_verify(void)
             askdocs_answer_free(b);
         }
     }
+    /* numbered list: a one-item list loses its number, repeats go */
+    {
+        askdocs_answer *b = askdocs_calloc(1, sizeof *b);
+        const char *d7 = "1. The notice period is ninety days.\n2. The notice period is ninety days.";
+        if (b) {
+            rc = gen_verify(d7, strlen(d7), ps, NULL, 3, 0.35, 0, 0, b, &st);
+            CHECK(rc == ASKDOCS_OK && b->text &&
+                      strcmp(b->text, "The notice period is ninety days [2].") == 0,
+                  "list item repeated: \"%s\"", b->text ? b->text : "(null)");
+            askdocs_answer_free(b);
+        }
+    }
+    /* a restated question is no answer */
+    {
+        askdocs_answer *b = askdocs_calloc(1, sizeof *b);
+        const char *d8 = "What is the notice period for termination [2]?";
+        if (b) {
+            rc = gen_verify(d8, strlen(d8), ps, NULL, 3, 0.35, 0, 0, b, &st);
+            CHECK(rc == ASKDOCS_OK && b->refused && st.n_dropped == 1,
+                  "the question echoed back is dropped -> refused");
+            askdocs_answer_free(b);
+        }
+    }
     /* out-of-range marker, repeated sentence */
     {
         askdocs_answer *b = askdocs_calloc(1, sizeof *b);
@@ -362,6 +397,59 @@ static void test_verify(void)
             askdocs_answer_free(b);
         }
     }
+}
+
+/* Every allocation failure point of gen_verify and of an extractive answer
+ * gives ASKDOCS_ERR_NOMEM and leaks nothing (run under ASan / valgrind). */
+static void test_oom(void)
+{
+    askdocs_passage ps[3];
+    const char *d = "The notice period is ninety days [1]. Employees may park in lot B.";
+    int ok_at = -1, bad = 0;
+    en_passages(ps);
+    printf("-- allocation failures\n");
+    for (long k = 0; k < 2000 && ok_at < 0; k++) {
+        askdocs_answer a;
+        askdocs_rc rc;
+        memset(&a, 0, sizeof a);
+        askdocs_alloc_fail_after(k);
+        rc = gen_verify(d, strlen(d), ps, NULL, 3, 0.35, 0, 0, &a, NULL);
+        askdocs_alloc_fail_after(-1);
+        if (rc == ASKDOCS_OK) {
+            ok_at = (int)k;
+            askdocs_free(a.text);
+            for (int i = 0; i < a.n_citations; i++) {
+                askdocs_free(a.citations[i].doc);
+                askdocs_free(a.citations[i].heading);
+                askdocs_free(a.citations[i].text);
+            }
+            askdocs_free(a.citations);
+        } else if (rc != ASKDOCS_ERR_NOMEM || a.text || a.citations) {
+            bad++;
+        }
+    }
+    CHECK(ok_at > 0 && bad == 0, "gen_verify: NOMEM at each of the first %d allocations", ok_at);
+    ok_at = -1;
+    bad = 0;
+    for (long k = 0; k < 2000 && ok_at < 0; k++) {
+        askdocs_generator *g = NULL;
+        askdocs_answer *a = NULL;
+        askdocs_rc rc;
+        askdocs_alloc_fail_after(k);
+        rc = askdocs_generator_open(NULL, &g, NULL, 0);
+        if (rc == ASKDOCS_OK)
+            rc = askdocs_generator_answer(g, "What is the notice period for termination?", ps, 3,
+                                          NULL, NULL, &a);
+        askdocs_alloc_fail_after(-1);
+        if (rc == ASKDOCS_OK)
+            ok_at = (int)k;
+        else if (rc != ASKDOCS_ERR_NOMEM || a)
+            bad++;
+        askdocs_answer_free(a);
+        askdocs_generator_free(g);
+    }
+    CHECK(ok_at > 0 && bad == 0, "extractive answer: NOMEM at each of the first %d allocations",
+          ok_at);
 }
 
 static int count_cb(const char *piece, size_t len, void *user)
@@ -611,7 +699,7 @@ static int bench(const char *model)
 {
     askdocs_generator *g = NULL;
     askdocs_generator_params p = askdocs_generator_default_params();
-    static char text[6][1200];
+    static char text[6][640];
     askdocs_passage ps[6];
     char err[512];
     const char *topics[6] = { "termination", "payment", "liability", "confidentiality",
@@ -679,6 +767,7 @@ int main(int argc, char **argv)
     test_refusal();
     test_verify();
     test_extractive();
+    test_oom();
     if (model && *model)
         test_model(model);
     else
