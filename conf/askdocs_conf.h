@@ -84,7 +84,7 @@ char *askdocs_cache_dir(void);
 char *askdocs_resolve_model(const char *configured, const char *default_file);
 
 #define ASKDOCS_DEFAULT_EMBED_MODEL "multilingual-e5-small-q4_0.gguf"
-#define ASKDOCS_DEFAULT_GEN_MODEL "gemma-3-270m-q4_k_m.gguf"
+#define ASKDOCS_DEFAULT_GEN_MODEL "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
 #ifdef __cplusplus
 }

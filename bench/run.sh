@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR [EVAL_SETS_DIR]
+# Measures what README's "Figures" section reports, printing each command.
+# Run on an otherwise idle machine; figures vary with load.
+set -euo pipefail
+build=${1:?usage: bench/run.sh BUILD_DIR [EVAL_SETS_DIR]}
+sets=${2:-}
+here=$(cd "$(dirname "$0")/.." && pwd)
+cache=${ASKDOCS_CACHE:-$HOME/.cache/askdocs}
+models=$cache/models
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+threads=${THREADS:-2}
+say() { printf '\n$ %s\n' "$*"; }
+
+say "time cmake --build (clean, our code only, 2 jobs)"
+rm -rf "$tmp/b"
+/usr/bin/time -f "build: %e s" bash -c "cmake -S '$here' -B '$tmp/b' -G Ninja -DASKDOCS_SANITIZERS=OFF >/dev/null && cmake --build '$tmp/b' -j2 >/dev/null"
+
+say "$build/askdocs index --data DATA samples --format json"
+"$build/askdocs" index -q --data "$tmp/samples" --format json "$here/samples"
+
+printf '{"query": "What notice period applies to termination for convenience?"}\n{"query": "연차유급휴가는 며칠인가?"}\n{"query": "final dividend per share"}\n{"query": "대출 신청이 거절되면 정보는 언제 파기하나요?"}\n' > "$tmp/q.jsonl"
+say "$build/bench_search DATA q.jsonl (samples)"
+"$build/bench_search" "$tmp/samples" "$tmp/q.jsonl" 200 10
+
+if [ -n "$sets" ] && [ -d "$sets/korquad-dev" ]; then
+  say "$build/askdocs index --data DATA korquad-dev/docs --format json"
+  "$build/askdocs" index -q --data "$tmp/kq" --format json "$sets/korquad-dev/docs"
+  say "$build/bench_search DATA korquad-dev/questions.jsonl 300 10"
+  "$build/bench_search" "$tmp/kq" "$sets/korquad-dev/questions.jsonl" 300 10
+fi
+
+for m in "$models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"; do
+  say "$cache/prefix/bin/llama-bench -m $(basename "$m") -t $threads -p 512 -n 128 -r 3"
+  "$cache/prefix/bin/llama-bench" -m "$m" -t "$threads" -p 512 -n 128 -r 3 2>/dev/null
+  say "$build/bench_gen $(basename "$m") $threads 3"
+  "$build/bench_gen" "$m" "$threads" 3
+done
