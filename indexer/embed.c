@@ -36,8 +36,8 @@
 #define DEFAULT_PACK_TOKENS 128
 #define DEFAULT_QUERY_PREFIX "query: "
 #define DEFAULT_PASSAGE_PREFIX "passage: "
-/* cap on the token scratch buffer (a 64 MiB text of ordinary script
- * tokenizes to far fewer tokens; normalisation can expand some characters) */
+/* cap on the token scratch buffer: enough for IDX_EMBED_MAX_TEXT bytes of
+ * ordinary text (3-5 bytes per token); pathological input is refused */
 #define MAX_SCRATCH_TOKENS (16 * 1024 * 1024)
 /* texts longer than max_tokens * CUT_BYTES_PER_TOKEN bytes are first
  * tokenized only up to a whitespace near that many bytes (see

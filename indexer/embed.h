@@ -41,7 +41,8 @@ typedef struct idx_embedder_params {
 } idx_embedder_params;
 
 /* Hard limits (larger requests are refused or clamped, see the .c). */
-#define IDX_EMBED_MAX_BATCH 16384         /* tokens per llama_decode */
+#define IDX_EMBED_MAX_BATCH 4096          /* tokens per llama_decode (the encoder
+                                             builds an n x n attention mask) */
 #define IDX_EMBED_MAX_SEQS 128            /* texts per llama_decode */
 #define IDX_EMBED_MAX_TEXT ((size_t)64 << 20) /* bytes of one input text */
 #define IDX_EMBED_MAX_PREFIX 256          /* bytes of a prefix */

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import mmap
+import os
 import struct
 import sys
 from dataclasses import dataclass
@@ -60,6 +60,7 @@ MAX_VOCAB = 1 << 21
 MAX_DIM = 1 << 16
 MAX_LAYERS = 256
 MAX_NORM = 1 << 20
+MAX_FILE = 1 << 31        # bytes of the source file
 
 
 class ConvertError(Exception):
@@ -400,19 +401,28 @@ def tensor_array(buf: memoryview, t: Tensor, rows: int, cols: int) -> tuple[np.n
 
 
 def convert(src: str, dst: str, name: str) -> None:
+    size = os.path.getsize(src)
+    if size > MAX_FILE:
+        raise ConvertError(f"{src}: {size} bytes, larger than any e5-small file ({MAX_FILE} max)")
     with open(src, "rb") as f:
-        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        data = f.read(MAX_FILE + 1)
+    buf = memoryview(data)
+    m = read_e5(buf)
+    sha = hashlib.sha256(data).hexdigest()
+    tmp = dst + ".tmp"
     try:
-        buf = memoryview(mm)
-        m = read_e5(buf)
-        sha = hashlib.sha256(mm).hexdigest()
-        _write(m, buf, dst, name, sha)
-        del buf
-    finally:
-        mm.close()
+        summary = _write(m, buf, tmp, name, sha)
+        os.replace(tmp, dst)          # never leave a half-written GGUF behind
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    print(f"e5_to_gguf: wrote {dst}: {summary}")
 
 
-def _write(m: E5File, buf: memoryview, dst: str, name: str, sha: str) -> None:
+def _write(m: E5File, buf: memoryview, dst: str, name: str, sha: str) -> str:
     H, FF = m.H, m.FF
     T = m.tensors
 
@@ -539,9 +549,8 @@ def _write(m: E5File, buf: memoryview, dst: str, name: str, sha: str) -> None:
     w.write_kv_data_to_file()
     w.write_tensors_to_file(progress=False)
     w.close()
-    print(f"e5_to_gguf: wrote {dst}: {m.NL} layers, dim {H}, ffn {FF}, n_ctx {n_ctx}, "
-          f"vocab {n_vocab} ({len(m.pieces)} pieces), charsmap {len(charsmap)} bytes "
-          f"({len(rules)} rules)")
+    return (f"{m.NL} layers, dim {H}, ffn {FF}, n_ctx {n_ctx}, vocab {n_vocab} "
+            f"({len(m.pieces)} pieces), charsmap {len(charsmap)} bytes ({len(rules)} rules)")
 
 
 def main(argv: list[str]) -> int:
@@ -552,7 +561,7 @@ def main(argv: list[str]) -> int:
     a = ap.parse_args(argv)
     try:
         convert(a.src, a.dst, a.name)
-    except (ConvertError, OSError) as ex:
+    except (ConvertError, OSError, ValueError, struct.error) as ex:
         print(f"e5_to_gguf: error: {ex}", file=sys.stderr)
         return 1
     return 0

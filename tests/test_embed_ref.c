@@ -320,7 +320,7 @@ int main(int argc, char **argv)
            idx_embedder_overhead_tokens(em, 0));
 
     n = N_SAMPLES + 1;
-    long_text = build_long(800, 6000);
+    long_text = build_long(2000, 6000);
     ours = malloc(sizeof(float) * (size_t)dim * (size_t)n);
     ours1 = malloc(sizeof(float) * (size_t)dim * (size_t)n);
     ref = malloc(sizeof(float) * (size_t)dim * (size_t)n);
