@@ -22,6 +22,7 @@
 #define GEN_SLACK_TOKENS 16      /* margin for tokenisation at block joins */
 #define GEN_MIN_PART_TOKENS 48   /* least room worth a truncated passage */
 #define GEN_MAX_PIECE 256        /* bytes of one token's text */
+#define GEN_MAX_LABEL 512        /* bytes of a title / heading in the prompt */
 #define GEN_SENT_SYS "@@ASKDOCS_SYSTEM@@"
 #define GEN_SENT_USER "@@ASKDOCS_USER@@"
 
@@ -401,13 +402,23 @@ static const char SYS_KO[] =
 #define KO_ANSWER "\xEB\x8B\xB5\xEB\xB3\x80"
 #define EM_DASH " \xE2\x80\x94 "
 
+/* Bytes of a title / heading shown in the prompt: at most GEN_MAX_LABEL,
+ * cut at a UTF-8 boundary. */
+static int label_len(const char *s)
+{
+    size_t n = strnlen(s, GEN_MAX_LABEL + 1);
+    if (n > GEN_MAX_LABEL)
+        n = askdocs_utf8_floor(s, GEN_MAX_LABEL);
+    return (int)n;
+}
+
 /* Append the evidence block of passage i (text cut to len bytes). */
 static askdocs_rc put_block(askdocs_buf *b, const askdocs_passage *p, int i, size_t len)
 {
     const char *title = p->title && *p->title ? p->title : (p->doc ? p->doc : "");
-    askdocs_rc rc = askdocs_buf_printf(b, "[%d] %s", i + 1, title);
+    askdocs_rc rc = askdocs_buf_printf(b, "[%d] %.*s", i + 1, label_len(title), title);
     if (rc == ASKDOCS_OK && p->heading && *p->heading)
-        rc = askdocs_buf_printf(b, EM_DASH "%s", p->heading);
+        rc = askdocs_buf_printf(b, EM_DASH "%.*s", label_len(p->heading), p->heading);
     if (rc == ASKDOCS_OK && p->page > 0)
         rc = askdocs_buf_printf(b, EM_DASH "p. %d", p->page);
     if (rc == ASKDOCS_OK)
@@ -1002,6 +1013,8 @@ askdocs_rc askdocs_generator_answer(askdocs_generator *g, const char *question,
     *out = a;
     a = NULL;
 cleanup:
+    if (rc != ASKDOCS_OK && !g->err[0])
+        seterr(g, rc, "%s", askdocs_strerror(rc));
     askdocs_answer_free(a);
     askdocs_free(plen);
     askdocs_free(clean);

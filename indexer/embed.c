@@ -85,7 +85,7 @@ static void llama_log_cb(enum ggml_log_level level, const char *text, void *ud)
         tl_last_level = (int)level;
     switch (level) {
     case GGML_LOG_LEVEL_ERROR: need = 0; break;
-    case GGML_LOG_LEVEL_WARN: need = 1; break;
+    case GGML_LOG_LEVEL_WARN: need = 2; break; /* model-internal; -v shows them */
     case GGML_LOG_LEVEL_INFO: need = 2; break;
     default: need = 3; break;
     }

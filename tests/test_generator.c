@@ -3,8 +3,9 @@
  *
  *   test_generator [MODEL_GGUF]            unit checks, then (with a model)
  *                                          checks against the real model
- *   test_generator MODEL_GGUF --bench      prints ttft and generation tokens/s
- *                                          for a ~1000-token prompt (2 threads)
+ *   test_generator MODEL_GGUF --bench [T]  prints ttft and generation tokens/s
+ *                                          for a ~1000-token prompt (T threads,
+ *                                          default 2)
  *
  * Without MODEL_GGUF only the unit checks run (the model checks are reported
  * as skipped). A model path that cannot be loaded is a failure. Exit status
@@ -695,17 +696,17 @@ static void test_model(const char *model)
 
 /* ------------------------------------------------------------ bench */
 
-static int bench(const char *model)
+static int bench(const char *model, int threads)
 {
     askdocs_generator *g = NULL;
     askdocs_generator_params p = askdocs_generator_default_params();
-    static char text[6][640];
+    static char text[6][720];
     askdocs_passage ps[6];
     char err[512];
     const char *topics[6] = { "termination", "payment", "liability", "confidentiality",
                               "warranty", "audit" };
     p.model_path = model;
-    p.n_threads = 2;
+    p.n_threads = threads > 0 ? threads : 2;
     p.max_answer_tokens = 128;
     p.temperature = 0;
     if (askdocs_generator_open(&p, &g, err, sizeof err) != ASKDOCS_OK) {
@@ -760,7 +761,7 @@ int main(int argc, char **argv)
 {
     const char *model = argc > 1 ? argv[1] : NULL;
     if (model && argc > 2 && strcmp(argv[2], "--bench") == 0)
-        return bench(model);
+        return bench(model, argc > 3 ? atoi(argv[3]) : 2);
     askdocs_log_level = 0;
     test_tokens();
     test_sentences();
