@@ -98,7 +98,8 @@ static char *tokstr(const char *s)
 }
 
 /* Every [n] in the final text must name a passage that supports the
- * sentence it ends. Returns the number of bad markers (-1 on error). */
+ * sentence it ends (a leading list number ignored, as the verification
+ * does). Returns the number of bad markers (-1 on error). */
 static int bad_markers(const char *text, const askdocs_passage *ps, int n, double min)
 {
     gen_sentence *ss = NULL;
@@ -116,9 +117,8 @@ static int bad_markers(const char *text, const askdocs_passage *ps, int n, doubl
         }
         for (int m = 0; m < ss[i].n_marks; m++) {
             int p = ss[i].marks[m];
-            double sup = (p >= 1 && p <= n) ? gen_support(body.data ? body.data : "",
-                                                          ps[p - 1].text)
-                                            : -1;
+            const char *core = body.data ? body.data + gen_list_prefix(body.data, body.len) : "";
+            double sup = (p >= 1 && p <= n) ? gen_support(core, ps[p - 1].text) : -1;
             if (sup < min) {
                 printf("     marker [%d] on \"%s\" has support %.2f\n", p,
                        body.data ? body.data : "", sup);
