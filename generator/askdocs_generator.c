@@ -3,7 +3,6 @@
  * API), prompt building within the context budget, KV-cache prefix reuse,
  * streaming generation, then citation verification (gen_verify.c).
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <llama.h>
 
 #include "askdocs_generator.h"
+#include "askdocs_indexer.h" /* idx_llama_init (indexer module) */
 #include "gen_internal.h"
 
 #define GEN_DEFAULT_CTX 4096
@@ -45,37 +45,6 @@ struct askdocs_generator {
     int last_reused;
     llama_token *ptok;              /* prompt scratch, n_ctx tokens */
 };
-
-/* ------------------------------------------------------------ llama init */
-
-/* NOTE for the lead: replace by idx_llama_init() of indexer/embed.h when it
- * lands (process-wide llama_backend_init + log routing), then drop this. */
-static pthread_once_t gen_llama_once = PTHREAD_ONCE_INIT;
-
-static void gen_llama_log(enum ggml_log_level level, const char *text, void *user)
-{
-    size_t n;
-    (void)user;
-    if (!text)
-        return;
-    n = strlen(text);
-    while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
-        n--;
-    if (n == 0)
-        return;
-    askdocs_log(level == GGML_LOG_LEVEL_ERROR ? 0 : 2, "llama: %.*s", (int)n, text);
-}
-
-static void gen_llama_init_once(void)
-{
-    llama_log_set(gen_llama_log, NULL);
-    llama_backend_init();
-}
-
-static void gen_llama_init(void)
-{
-    pthread_once(&gen_llama_once, gen_llama_init_once);
-}
 
 /* ------------------------------------------------------------ errors */
 
@@ -277,7 +246,7 @@ askdocs_rc askdocs_generator_open(const askdocs_generator_params *pin, askdocs_g
         struct llama_sampler_chain_params sp;
         int train;
 
-        gen_llama_init();
+        idx_llama_init(); /* process-wide backend init + log routing */
         mp = llama_model_default_params();
         g->model = llama_model_load_from_file(path, mp);
         if (!g->model) {

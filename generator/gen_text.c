@@ -64,7 +64,8 @@ static const char *const en_stop[] = {
     "whom", "whose", "why", "will", "with", "within", "would", "you", "your", "yours",
     /* words of the answer format itself */
     "according", "answer", "document", "documents", "evidence", "passage", "passages",
-    "source", "sources", "based", "stated", "states", "say", "says", "tell",
+    "source", "sources", "based", "stated", "states", "say", "says", "tell", "information",
+    "provided", "mentioned", "context",
 };
 
 static int is_en_stop(const char *w, size_t n)
