@@ -38,6 +38,7 @@ typedef enum askdocs_rc {
     ASKDOCS_ERR_CORRUPT = 12,  /* stored data is inconsistent */
     ASKDOCS_ERR_ABORTED = 13,  /* stopped on request (callback said so) */
     ASKDOCS_ERR_NETWORK = 14,  /* a remote server could not be used */
+    ASKDOCS_ERR_ENCRYPTED = 15, /* a document is password-protected */
     ASKDOCS_RC_COUNT_          /* keep last */
 } askdocs_rc;
 

@@ -27,9 +27,10 @@ static const char *const rc_text[ASKDOCS_RC_COUNT_] = {
     [ASKDOCS_ERR_CONFIG] = "configuration error",
     [ASKDOCS_ERR_NOTFOUND] = "not found",
     [ASKDOCS_ERR_UNSUPPORTED] = "unsupported",
-    [ASKDOCS_ERR_CORRUPT] = "index is corrupt or inconsistent",
+    [ASKDOCS_ERR_CORRUPT] = "data is corrupt or inconsistent",
     [ASKDOCS_ERR_ABORTED] = "aborted",
     [ASKDOCS_ERR_NETWORK] = "network error",
+    [ASKDOCS_ERR_ENCRYPTED] = "encrypted document",
 };
 
 const char *askdocs_strerror(askdocs_rc rc)

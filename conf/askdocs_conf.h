@@ -26,6 +26,14 @@ typedef struct askdocs_config {
     int chunk_tokens;     /* target chunk size in words (Hangul: ~2 chars) */
     int chunk_overlap;    /* words repeated from the previous chunk */
     int max_file_mb;      /* files larger than this are refused */
+    int max_text_mb;      /* extracted text per document */
+    int max_expand_mb;    /* zip/zlib inflation per document */
+    int max_pages;        /* pages per document */
+    int ocr;              /* 1 = OCR text-less PDF pages */
+    char *ocr_langs;      /* Tesseract languages */
+    int ocr_dpi;
+    char *tokenizer;      /* mecab | bigram */
+    char *mecab_dict;     /* "" = CACHE/dict/mecab-ko-dic */
     char *extensions;     /* comma-separated list of file extensions */
     char *collection;     /* collection new documents belong to */
     int embed_batch;      /* chunks per embedding call */
@@ -82,6 +90,10 @@ char *askdocs_cache_dir(void);
 /* The model path to use for a configured value: "" resolves to
  * CACHE/models/DEFAULT_FILE. Caller frees with askdocs_free. */
 char *askdocs_resolve_model(const char *configured, const char *default_file);
+
+/* The mecab-ko-dic directory for a configured value: "" resolves to
+ * CACHE/dict/mecab-ko-dic. Caller frees with askdocs_free. */
+char *askdocs_resolve_dict(const char *configured);
 
 #define ASKDOCS_DEFAULT_EMBED_MODEL "multilingual-e5-small-q4_0.gguf"
 #define ASKDOCS_DEFAULT_GEN_MODEL "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"

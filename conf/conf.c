@@ -36,7 +36,25 @@ static const conf_key keys[] = {
      "words repeated from the previous chunk"},
     {"index", "max_file_mb", K_INT, OFF(max_file_mb), 1, 4096, "64", NULL,
      "files larger than this are refused"},
-    {"index", "extensions", K_STRING, OFF(extensions), 0, 0, ".txt,.md,.markdown",
+    {"index", "max_text_mb", K_INT, OFF(max_text_mb), 1, 4096, "64", NULL,
+     "a document whose extracted text is larger is refused"},
+    {"index", "max_expand_mb", K_INT, OFF(max_expand_mb), 1, 65536, "256",
+     NULL, "bytes a document may inflate to from zip/zlib (zip-bomb guard)"},
+    {"index", "max_pages", K_INT, OFF(max_pages), 1, 1000000, "20000", NULL,
+     "documents with more pages are refused"},
+    {"index", "ocr", K_INT, OFF(ocr), 0, 1, "0", NULL,
+     "1 = OCR PDF pages that have no text layer (Tesseract)"},
+    {"index", "ocr_langs", K_STRING, OFF(ocr_langs), 0, 0, "kor+eng", NULL,
+     "Tesseract languages for OCR"},
+    {"index", "ocr_dpi", K_INT, OFF(ocr_dpi), 72, 1200, "300", NULL,
+     "resolution pages are rendered at for OCR"},
+    {"index", "tokenizer", K_ENUM, OFF(tokenizer), 0, 0, "mecab", "mecab|bigram",
+     "Korean BM25 terms: mecab = morphemes (mecab-ko-dic), bigram = Hangul "
+     "character pairs; fixed when the index is created"},
+    {"index", "mecab_dict", K_STRING, OFF(mecab_dict), 0, 0, "", NULL,
+     "compiled mecab-ko-dic directory; empty = the one setup installs"},
+    {"index", "extensions", K_STRING, OFF(extensions), 0, 0,
+     ".txt,.md,.markdown,.pdf,.docx,.xlsx,.csv,.tsv,.html,.htm,.hwp,.hwpx",
      NULL, "comma-separated extensions that are indexed"},
     {"index", "collection", K_STRING, OFF(collection), 0, 0, "default", NULL,
      "collection new documents belong to"},
@@ -384,5 +402,18 @@ char *askdocs_resolve_model(const char *configured, const char *default_file)
         return NULL;
     p = askdocs_path_join(models, default_file);
     askdocs_free(models);
+    return p;
+}
+
+char *askdocs_resolve_dict(const char *configured)
+{
+    char *cache, *p;
+    if (configured && *configured)
+        return askdocs_strdup(configured);
+    cache = askdocs_cache_dir();
+    if (!cache)
+        return NULL;
+    p = askdocs_path_join(cache, "dict/mecab-ko-dic");
+    askdocs_free(cache);
     return p;
 }

@@ -120,8 +120,8 @@ static char *find_title(const char *path, const char *s, size_t n,
     return askdocs_strdup(stem);
 }
 
-askdocs_rc idx_extract(const char *path, const char *data, size_t n,
-                       idx_document *doc, char *err, size_t errlen)
+static askdocs_rc extract_plain(const char *path, const char *data, size_t n,
+                               idx_document *doc, char *err, size_t errlen)
 {
     char *conv = NULL;
     size_t conv_len = 0, i, nul = 0;
@@ -130,7 +130,6 @@ askdocs_rc idx_extract(const char *path, const char *data, size_t n,
     const char *e = ext_of(path);
     askdocs_rc rc = ASKDOCS_OK;
 
-    memset(doc, 0, sizeof(*doc));
     if (n >= 2 && (unsigned char)data[0] == 0xFF &&
         (unsigned char)data[1] == 0xFE) {
         rc = convert("UTF-16LE", data + 2, n - 2, &conv, &conv_len);
@@ -181,6 +180,161 @@ askdocs_rc idx_extract(const char *path, const char *data, size_t n,
            3);
 out:
     askdocs_free(conv);
+    return rc;
+}
+
+
+idx_extract_limits idx_extract_default_limits(void)
+{
+    idx_extract_limits l;
+    memset(&l, 0, sizeof(l));
+    l.max_text_bytes = (size_t)64 << 20;
+    l.max_expand_bytes = (size_t)256 << 20;
+    l.max_pages = 20000;
+    l.ocr = 0;
+    l.ocr_langs = "kor+eng";
+    l.ocr_dpi = 300;
+    return l;
+}
+
+typedef struct format {
+    const char *ext;   /* comma-separated, with dots */
+    const char *type;
+    askdocs_rc (*fn)(idx_extract_ctx *cx);
+} format;
+
+static const format formats[] = {
+    {".pdf", "pdf", idx_extract_pdf},
+    {".docx,.docm", "docx", idx_extract_docx},
+    {".xlsx,.xlsm", "xlsx", idx_extract_xlsx},
+    {".csv,.tsv", "csv", idx_extract_csv},
+    {".html,.htm,.xhtml", "html", idx_extract_html},
+    {".hwpx", "hwpx", idx_extract_hwpx},
+    {".hwp", "hwp", idx_extract_hwp},
+};
+
+/* The format of a file: by content where it is unambiguous (PDF, OLE, zip
+ * containers carry magic numbers), by extension otherwise. */
+static const format *format_of(const char *path, const char *data, size_t n)
+{
+    size_t i;
+    for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+        if (idx_extension_allowed(path, formats[i].ext))
+            return &formats[i];
+    if (n >= 5 && memcmp(data, "%PDF-", 5) == 0)
+        return &formats[0];
+    return NULL;
+}
+
+/* First heading block as the title, when the format gave none. */
+static char *title_from_blocks(const idx_docbuf *b)
+{
+    int i;
+    for (i = 0; i < b->n_blocks && i < 40; i++)
+        if (b->blocks[i].kind == IDX_BLOCK_HEADING) {
+            size_t l = b->blocks[i].end - b->blocks[i].start;
+            const char *p = b->text.data + b->blocks[i].start;
+            return askdocs_strndup(p, askdocs_utf8_floor(p, ASKDOCS_MIN(l, 200)));
+        }
+    return NULL;
+}
+
+static askdocs_rc extract_structured(const format *f, const char *path,
+                                     const char *data, size_t n,
+                                     const idx_extract_limits *lim,
+                                     idx_document *doc, char *err,
+                                     size_t errlen)
+{
+    idx_docbuf b;
+    idx_extract_ctx cx;
+    askdocs_rc rc;
+    char stem[256];
+
+    memset(&cx, 0, sizeof(cx));
+    idx_docbuf_init(&b, lim->max_text_bytes, lim->max_pages);
+    cx.path = path;
+    cx.data = data;
+    cx.n = n;
+    cx.lim = *lim;
+    cx.out = &b;
+    cx.type = f->type;
+    rc = f->fn(&cx);
+    if (rc == ASKDOCS_OK && b.rc != ASKDOCS_OK)
+        rc = b.rc;
+    if (rc != ASKDOCS_OK) {
+        if (cx.err[0])
+            askdocs_snprintf(err, errlen, "%s: %s", path, cx.err);
+        else if (rc == ASKDOCS_ERR_TOOBIG)
+            askdocs_snprintf(err, errlen,
+                             "%s: extracted text is over the limit of %zu "
+                             "bytes or %d pages (index.max_text_mb, "
+                             "index.max_pages)",
+                             path, lim->max_text_bytes, lim->max_pages);
+        else
+            askdocs_snprintf(err, errlen, "%s: cannot extract %s text: %s",
+                             path, f->type, askdocs_strerror(rc));
+        goto out;
+    }
+    doc->type = f->type;
+    doc->n_textless_pages = cx.n_textless_pages;
+    doc->n_ocr_pages = cx.n_ocr_pages;
+    memcpy(doc->warning, cx.warning, sizeof(doc->warning));
+    if (cx.title && *cx.title) {
+        doc->title = cx.title;
+        cx.title = NULL;
+    } else {
+        doc->title = title_from_blocks(&b);
+        if (!doc->title) {
+            stem_title(path, stem, sizeof(stem));
+            doc->title = askdocs_strdup(stem);
+        }
+    }
+    doc->len = b.text.len;
+    doc->text = askdocs_buf_take(&b.text);
+    if (!doc->title || !doc->text) {
+        rc = ASKDOCS_ERR_NOMEM;
+        goto out;
+    }
+    doc->blocks = b.blocks;
+    doc->n_blocks = b.n_blocks;
+    b.blocks = NULL;
+    doc->page_starts = b.page_starts;
+    doc->n_pages = b.n_pages;
+    b.page_starts = NULL;
+out:
+    askdocs_free(cx.title);
+    idx_docbuf_free(&b);
+    return rc;
+}
+
+askdocs_rc idx_extract(const char *path, const char *data, size_t n,
+                       const idx_extract_limits *lim, idx_document *doc,
+                       char *err, size_t errlen)
+{
+    idx_extract_limits dl = idx_extract_default_limits();
+    const format *f;
+    askdocs_rc rc;
+
+    memset(doc, 0, sizeof(*doc));
+    if (!lim)
+        lim = &dl;
+    f = format_of(path, data, n);
+    rc = f ? extract_structured(f, path, data, n, lim, doc, err, errlen)
+           : extract_plain(path, data, n, doc, err, errlen);
+    if (rc == ASKDOCS_OK && !f && doc->len > lim->max_text_bytes) {
+        askdocs_snprintf(err, errlen,
+                         "%s: text is over the limit of %zu bytes "
+                         "(index.max_text_mb)",
+                         path, lim->max_text_bytes);
+        rc = ASKDOCS_ERR_TOOBIG;
+    }
+    if (rc == ASKDOCS_OK) {
+        memcpy(doc->lang,
+               askdocs_text_is_korean(doc->text, doc->len) ? "ko" : "en", 3);
+        doc->dates = idx_find_dates(doc->text, doc->len, 16);
+        if (!doc->dates)
+            rc = ASKDOCS_ERR_NOMEM;
+    }
     if (rc != ASKDOCS_OK)
         idx_document_free(doc);
     return rc;
@@ -193,5 +347,7 @@ void idx_document_free(idx_document *doc)
     askdocs_free(doc->text);
     askdocs_free(doc->title);
     askdocs_free(doc->page_starts);
+    askdocs_free(doc->blocks);
+    askdocs_free(doc->dates);
     memset(doc, 0, sizeof(*doc));
 }

@@ -548,6 +548,7 @@ static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
     size_t len = 0;
     int64_t old_id = 0;
     idx_chunk_params cp = idx_chunk_default_params();
+    idx_extract_limits lim;
     askdocs_rc rc, frc;
 
     memset(&p, 0, sizeof(p));
@@ -567,7 +568,14 @@ static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
         rc = touch_doc(ix, old_id, f);
         goto out;
     }
-    frc = idx_extract(f->path, data, len, &p.doc, err, errlen);
+    lim = idx_extract_default_limits();
+    lim.max_text_bytes = (size_t)conf->max_text_mb << 20;
+    lim.max_expand_bytes = (size_t)conf->max_expand_mb << 20;
+    lim.max_pages = conf->max_pages;
+    lim.ocr = conf->ocr;
+    lim.ocr_langs = conf->ocr_langs;
+    lim.ocr_dpi = conf->ocr_dpi;
+    frc = idx_extract(f->path, data, len, &lim, &p.doc, err, errlen);
     if (frc != ASKDOCS_OK)
         goto out;
     cp.target_words = conf->chunk_tokens;

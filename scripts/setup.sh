@@ -106,6 +106,10 @@ APT_PACKAGES=(
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libmbedtls-dev
   libfaiss-dev libopenblas-dev libjansson-dev libinih-dev libutf8proc-dev
   libhttp-parser-dev valgrind dpkg-dev ca-certificates
+  libpoppler-glib-dev libzip-dev libxml2-dev libgsf-1-dev zlib1g-dev
+  libmecab-dev mecab libstemmer-dev libcsv-dev
+  libtesseract-dev libleptonica-dev tesseract-ocr-kor tesseract-ocr-eng
+  libreoffice-writer-nogui libreoffice-calc-nogui fonts-nanum poppler-utils
 )
 step_apt() {
   local pkgs=("${APT_PACKAGES[@]}") missing=() p

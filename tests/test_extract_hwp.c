@@ -1,0 +1,3 @@
+/* test_extract_hwp.c - PLACEHOLDER: being written */
+int main(void);
+int main(void) { return 77; }
