@@ -66,7 +66,7 @@ int main(int argc, char **argv)
         json_decref(j);
     }
     fclose(f);
-    if (askdocs_index_open(argv[1], 0, &ix, err, sizeof(err)) != ASKDOCS_OK) {
+    if (askdocs_index_open(argv[1], 0, NULL, &ix, err, sizeof(err)) != ASKDOCS_OK) {
         fprintf(stderr, "%s\n", err);
         goto out;
     }

@@ -8,7 +8,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -35,12 +37,19 @@
 
 enum { FMT_TEXT, FMT_JSONL };
 
+#define MAX_FILTER_ARGS 64
+
 typedef struct cli {
     askdocs_config conf;
     const char *data;
     const char *config_file;
     int format;
     int explain;
+    int watch;
+    int check;
+    askdocs_filter filter;               /* search/ask: which documents */
+    const char *collections[MAX_FILTER_ARGS];
+    const char *types[MAX_FILTER_ARGS];
     char err[2048];
 } cli;
 
@@ -68,6 +77,7 @@ static const char *const help_main =
     "  index    add, update and remove documents of folders in an index\n"
     "  search   find the passages that match a query (bm25, dense, hybrid)\n"
     "  ask      answer a question from the indexed documents, with citations\n"
+    "  status   what an index holds; --check verifies that its parts agree\n"
     "  config   print the effective configuration, or check a file\n"
     "  version  print versions of askdocs and its libraries\n"
     "\n"
@@ -89,19 +99,32 @@ static const char *const help_index =
     "\n"
     "Index the files under each PATH (folders are walked recursively; hidden\n"
     "files and symbolic links are skipped). New files are added, changed\n"
-    "files re-indexed, unchanged files (same SHA-256) skipped, and documents\n"
-    "whose file is gone from an indexed folder are removed. A file that\n"
-    "cannot be read is reported and the others go on.\n"
+    "files re-indexed, unchanged files (same size and time, or same SHA-256)\n"
+    "skipped, moved files re-pointed without re-indexing, and documents whose\n"
+    "file is gone from an indexed folder are removed. A file that cannot be\n"
+    "read is reported and the others go on. Each document is committed on\n"
+    "its own: a crash or kill leaves every finished document in place.\n"
     "\n"
     "Options:\n"
     "  --data DIR            index directory (created if missing)\n"
     "  --collection NAME     collection of new documents (default: default)\n"
-    "  --chunk-tokens N      target chunk size in words   [index] chunk_tokens\n"
+    "  --chunk-tokens N      target chunk size in tokens  [index] chunk_tokens\n"
+    "  --watch               keep indexing changes (inotify) until SIGINT/TERM\n"
     "  --format text|json    summary as text (stderr) or one JSON object\n"
     "\n"
-    "Formats: .txt, .md (UTF-8, UTF-16 with BOM, CP949/EUC-KR).\n"
+    "Formats: PDF (text layer; OCR with [index] ocr = 1), DOCX, XLSX, CSV/TSV,\n"
+    "HTML, HWP 5, HWPX, Markdown and text (UTF-8, UTF-16 with BOM,\n"
+    "CP949/EUC-KR). A progress bar is drawn on a terminal.\n"
     "Exit status: 0 ok (also when some files failed: see the summary),\n"
     "1 the index could not be written, 2 usage error.\n";
+
+#define FILTER_HELP                                                          \
+    "Filters (all must hold; --collection and --type may repeat):\n"          \
+    "  --collection NAME   documents of this collection\n"                   \
+    "  --type T            pdf, docx, xlsx, csv, html, hwp, hwpx, markdown, text\n" \
+    "  --lang ko|en        language of the document\n"                        \
+    "  --after DATE, --before DATE  a date written in the document (YYYY-MM-DD)\n" \
+    "                      lies in the range\n"
 
 static const char *const help_search =
     "Usage: askdocs search --data DIR [OPTIONS] [QUERY]\n"
@@ -116,7 +139,8 @@ static const char *const help_search =
     "  --k N                      hits per query (default 10)\n"
     "  --mode hybrid|bm25|dense   hybrid = reciprocal-rank fusion (default)\n"
     "  --format text|jsonl        default: text for QUERY, jsonl for stdin\n"
-    "  --explain                  ranks and scores of each list per hit\n";
+    "  --explain                  ranks and scores of each list per hit\n"
+    FILTER_HELP;
 
 static const char *const help_ask =
     "Usage: askdocs ask --data DIR [OPTIONS] [QUESTION]\n"
@@ -133,7 +157,17 @@ static const char *const help_ask =
     "  --model FILE|none     GGUF chat model; none = extractive answers\n"
     "  --evidence N          passages given to the model (default 3)\n"
     "  --mode hybrid|bm25|dense  retrieval mode (default hybrid)\n"
-    "  --format text|jsonl   default: text for QUESTION, jsonl for stdin\n";
+    "  --format text|jsonl   default: text for QUESTION, jsonl for stdin\n"
+    FILTER_HELP;
+
+static const char *const help_status =
+    "Usage: askdocs status --data DIR [--check] [--format text|json]\n"
+    "\n"
+    "Print what the index holds: documents, chunks, pages, embeddings,\n"
+    "vectors, tokenizer, embedding model. With --check, also verify that the\n"
+    "parts agree (SQLite integrity, the full-text index against the chunks,\n"
+    "chunks per document, an embedding per chunk, a vector per embedding);\n"
+    "exit status 1 if they do not.\n";
 
 static const char *const help_config =
     "Usage: askdocs config [--config FILE] [--check]\n"
@@ -214,7 +248,7 @@ static idx_embedder *open_embedder(cli *c, const char *cmd)
 static askdocs_index *open_index(cli *c, const char *cmd, int writable)
 {
     askdocs_index *ix = NULL;
-    if (askdocs_index_open(c->data, writable, &ix, c->err, sizeof(c->err)) !=
+    if (askdocs_index_open(c->data, writable, &c->conf, &ix, c->err, sizeof(c->err)) !=
         ASKDOCS_OK) {
         fprintf(stderr, "askdocs %s: %s\n", cmd, c->err);
         exit(EXIT_RUNTIME);
@@ -236,8 +270,62 @@ static int parse_format(const char *cmd, const char *v, int allow_json)
 /* Common options; returns 1 if handled. */
 enum {
     OPT_DATA = 1000, OPT_CONFIG, OPT_FORMAT, OPT_K, OPT_MODE, OPT_EXPLAIN,
-    OPT_COLLECTION, OPT_CHUNK, OPT_MODEL, OPT_EVIDENCE, OPT_CHECK
+    OPT_COLLECTION, OPT_CHUNK, OPT_MODEL, OPT_EVIDENCE, OPT_CHECK, OPT_WATCH,
+    OPT_TYPE, OPT_LANG, OPT_AFTER, OPT_BEFORE
 };
+
+static int valid_date(const char *v)
+{
+    int i;
+    if (strlen(v) != 10 || v[4] != '-' || v[7] != '-')
+        return 0;
+    for (i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)v[i]))
+            return 0;
+    return 1;
+}
+
+/* Filter options of search and ask; returns 1 if handled. */
+static int filter_opt(cli *c, const char *cmd, int o)
+{
+    askdocs_filter *f = &c->filter;
+    switch (o) {
+    case OPT_COLLECTION:
+        if (f->n_collections >= MAX_FILTER_ARGS)
+            die_usage(cmd, "at most %d --collection", MAX_FILTER_ARGS);
+        c->collections[f->n_collections++] = optarg;
+        f->collections = c->collections;
+        return 1;
+    case OPT_TYPE:
+        if (f->n_types >= MAX_FILTER_ARGS)
+            die_usage(cmd, "at most %d --type", MAX_FILTER_ARGS);
+        c->types[f->n_types++] = optarg;
+        f->types = c->types;
+        return 1;
+    case OPT_LANG:
+        if (strcmp(optarg, "ko") != 0 && strcmp(optarg, "en") != 0)
+            die_usage(cmd, "--lang is ko or en");
+        f->lang = optarg;
+        return 1;
+    case OPT_AFTER:
+    case OPT_BEFORE:
+        if (!valid_date(optarg))
+            die_usage(cmd, "dates are YYYY-MM-DD, not '%s'", optarg);
+        if (o == OPT_AFTER)
+            f->date_from = optarg;
+        else
+            f->date_to = optarg;
+        return 1;
+    default: return 0;
+    }
+}
+
+#define FILTER_OPTIONS                                                        \
+    {"collection", required_argument, 0, OPT_COLLECTION},                     \
+        {"type", required_argument, 0, OPT_TYPE},                             \
+        {"lang", required_argument, 0, OPT_LANG},                             \
+        {"after", required_argument, 0, OPT_AFTER},                           \
+        {"before", required_argument, 0, OPT_BEFORE}
 
 static int common_opt(cli *c, int o)
 {
@@ -266,39 +354,107 @@ static void prescan_config(cli *c, int argc, char **argv)
 typedef struct progress {
     int tty, json;
     double t0;
+    int64_t chunks;
+    json_t *failures; /* json mode: [{path, error}] (capped) */
 } progress;
+
+#define MAX_REPORTED_FAILURES 1000
 
 static void on_progress(const askdocs_ingest_event *ev, void *user)
 {
     progress *p = user;
-    static const char *const names[] = {"added", "updated", "unchanged",
-                                        "removed", "failed"};
+    static const char *const names[] = {"added",   "updated", "unchanged",
+                                        "removed", "failed",  "moved"};
+    p->chunks += ev->n_chunks;
+    if (p->tty)
+        fputs("\r\033[K", stderr);
     if (ev->status == ASKDOCS_FILE_FAILED) {
-        if (p->tty)
-            fputs("\r\033[K", stderr);
         fprintf(stderr, "failed: %s\n", ev->error ? ev->error : ev->path);
-    } else if (ev->status == ASKDOCS_FILE_REMOVED) {
-        if (p->tty)
-            fputs("\r\033[K", stderr);
-        fprintf(stderr, "removed: %s\n", ev->path);
+        if (p->failures &&
+            json_array_size(p->failures) < MAX_REPORTED_FAILURES)
+            json_array_append_new(
+                p->failures,
+                json_pack("{s:s,s:s}", "path", ev->path, "error",
+                          ev->error ? ev->error : "failed"));
+    } else if (ev->status == ASKDOCS_FILE_REMOVED ||
+               ev->status == ASKDOCS_FILE_MOVED) {
+        if (askdocs_log_level >= 1)
+            fprintf(stderr, "%s: %s\n", names[ev->status], ev->path);
     } else if (askdocs_log_level >= 2 ||
                (!p->tty && askdocs_log_level >= 1 &&
                 ev->status != ASKDOCS_FILE_UNCHANGED)) {
         fprintf(stderr, "%s: %s (%d chunks)\n", names[ev->status], ev->path,
                 ev->n_chunks);
     }
-    if (p->tty && askdocs_log_level >= 1 && ev->files_total > 0) {
+    if (p->tty && askdocs_log_level >= 1 && ev->files_total > 0 &&
+        ev->status != ASKDOCS_FILE_REMOVED) {
         double el = (askdocs_now_ms() - p->t0) / 1000.0;
         double frac = ev->bytes_total > 0 ? ev->bytes_done / ev->bytes_total
                                           : (double)ev->files_done /
                                                 ev->files_total;
         double eta = frac > 0 ? el / frac - el : 0;
-        fprintf(stderr, "\r\033[K[%3.0f%%] %d/%d files, %.1f/%.1f MB, ETA %.0fs",
-                frac * 100, ev->files_done, ev->files_total,
-                ev->bytes_done / 1e6, ev->bytes_total / 1e6, eta);
+        char bar[21];
+        int i, fill = (int)(frac * 20 + 0.5);
+        for (i = 0; i < 20; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[20] = '\0';
+        fprintf(stderr,
+                "[%s] %3.0f%% %d/%d files, %.1f/%.1f MB, %.1f chunks/s, "
+                "ETA %.0fs",
+                bar, frac * 100, ev->files_done, ev->files_total,
+                ev->bytes_done / 1e6, ev->bytes_total / 1e6,
+                el > 0 ? (double)p->chunks / el : 0.0, eta);
         if (ev->files_done == ev->files_total)
             fputc('\n', stderr);
     }
+}
+
+static void print_summary(const askdocs_ingest_stats *st, progress *pr)
+{
+    if (pr->json) {
+        json_t *j = json_pack(
+            "{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:I,s:f,s:f,s:O}", "files",
+            st->files, "added", st->added, "updated", st->updated,
+            "unchanged", st->unchanged, "removed", st->removed, "moved",
+            st->moved, "failed", st->failed, "chunks",
+            (json_int_t)st->chunks_written, "seconds", st->seconds,
+            "embed_seconds", st->embed_seconds, "failures",
+            pr->failures ? pr->failures : json_array());
+        if (j) {
+            json_dumpf(j, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            fflush(stdout);
+            json_decref(j);
+        }
+        if (pr->failures)
+            json_array_clear(pr->failures);
+    } else if (askdocs_log_level >= 1) {
+        fprintf(stderr,
+                "%d files: %d added, %d updated, %d unchanged, %d moved, "
+                "%d removed, %d failed; %lld chunks in %.1f s (%.1f "
+                "chunks/s)\n",
+                st->files, st->added, st->updated, st->unchanged, st->moved,
+                st->removed, st->failed, (long long)st->chunks_written,
+                st->seconds,
+                st->seconds > 0 ? (double)st->chunks_written / st->seconds
+                                : 0.0);
+    }
+}
+
+static void on_round(const askdocs_ingest_stats *st, void *user)
+{
+    progress *pr = user;
+    print_summary(st, pr);
+    pr->chunks = 0;
+    pr->t0 = askdocs_now_ms();
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
 }
 
 static int cmd_index(int argc, char **argv)
@@ -309,6 +465,7 @@ static int cmd_index(int argc, char **argv)
         {"format", required_argument, 0, OPT_FORMAT},
         {"collection", required_argument, 0, OPT_COLLECTION},
         {"chunk-tokens", required_argument, 0, OPT_CHUNK},
+        {"watch", no_argument, 0, OPT_WATCH},
         {"verbose", no_argument, 0, 'v'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
@@ -334,6 +491,7 @@ static int cmd_index(int argc, char **argv)
         case OPT_CHUNK:
             set_flag(&c, "index", "index", "chunk_tokens", optarg);
             break;
+        case OPT_WATCH: c.watch = 1; break;
         default: die_usage("index", "bad option");
         }
     }
@@ -355,30 +513,28 @@ static int cmd_index(int argc, char **argv)
     pr.tty = isatty(2);
     pr.json = c.format == FMT_JSONL;
     pr.t0 = askdocs_now_ms();
-    rc = askdocs_index_sync(ix, &c.conf, emb, (const char *const *)argv + optind,
-                            argc - optind, on_progress, &pr, &st);
-    if (rc != ASKDOCS_OK) {
-        fprintf(stderr, "askdocs index: %s\n", askdocs_index_errmsg(ix));
-    } else if (c.format == FMT_JSONL) {
-        json_t *j = json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:I,s:f,s:f}", "files",
-                              st.files, "added", st.added, "updated",
-                              st.updated, "unchanged", st.unchanged, "removed",
-                              st.removed, "failed", st.failed, "chunks",
-                              (json_int_t)st.chunks_written, "seconds",
-                              st.seconds, "embed_seconds", st.embed_seconds);
-        if (j) {
-            json_dumpf(j, stdout, JSON_COMPACT);
-            fputc('\n', stdout);
-            json_decref(j);
-        }
-    } else if (askdocs_log_level >= 1) {
-        fprintf(stderr,
-                "%d files: %d added, %d updated, %d unchanged, %d removed, "
-                "%d failed; %lld chunks in %.1f s (%.1f chunks/s)\n",
-                st.files, st.added, st.updated, st.unchanged, st.removed,
-                st.failed, (long long)st.chunks_written, st.seconds,
-                st.seconds > 0 ? (double)st.chunks_written / st.seconds : 0.0);
+    if (pr.json)
+        pr.failures = json_array();
+    if (c.watch) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        rc = askdocs_index_watch(ix, &c.conf, emb,
+                                 (const char *const *)argv + optind,
+                                 argc - optind, on_progress, on_round, &pr,
+                                 &stop_requested);
+    } else {
+        rc = askdocs_index_sync(ix, &c.conf, emb,
+                                (const char *const *)argv + optind,
+                                argc - optind, on_progress, &pr, &st);
+        if (rc == ASKDOCS_OK)
+            print_summary(&st, &pr);
     }
+    if (rc != ASKDOCS_OK)
+        fprintf(stderr, "askdocs index: %s\n", askdocs_index_errmsg(ix));
+    json_decref(pr.failures);
     askdocs_index_close(ix);
     idx_embedder_free(emb);
     askdocs_config_free(&c.conf);
@@ -491,7 +647,7 @@ static int run_search(cli *c, askdocs_index *ix, askdocs_retriever *r,
 {
     int n = 0, i, shown = 0;
     json_t *out = NULL, *arr = NULL;
-    askdocs_rc rc = askdocs_retriever_search(r, query, NULL, hits, &n);
+    askdocs_rc rc = askdocs_retriever_search(r, query, &c->filter, hits, &n);
     if (rc != ASKDOCS_OK) {
         fprintf(stderr, "askdocs search: %s\n", askdocs_retriever_errmsg(r));
         if (c->format == FMT_JSONL) {
@@ -566,6 +722,7 @@ static int cmd_search(int argc, char **argv)
         {"k", required_argument, 0, OPT_K},
         {"mode", required_argument, 0, OPT_MODE},
         {"explain", no_argument, 0, OPT_EXPLAIN},
+        FILTER_OPTIONS,
         {"verbose", no_argument, 0, 'v'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
@@ -592,7 +749,9 @@ static int cmd_search(int argc, char **argv)
         case OPT_K: set_flag(&c, "search", "search", "k", optarg); break;
         case OPT_MODE: set_flag(&c, "search", "search", "mode", optarg); break;
         case OPT_EXPLAIN: c.explain = 1; break;
-        default: die_usage("search", "bad option");
+        default:
+            if (!filter_opt(&c, "search", o))
+                die_usage("search", "bad option");
         }
     }
     if (!c.data)
@@ -685,7 +844,7 @@ static int run_ask(cli *c, askdocs_index *ix, askdocs_retriever *r,
     int n = 0, i;
     double t0 = askdocs_now_ms();
     askdocs_answer *a = NULL;
-    askdocs_rc rc = askdocs_retriever_search(r, question, NULL, hits, &n);
+    askdocs_rc rc = askdocs_retriever_search(r, question, &c->filter, hits, &n);
     if (rc != ASKDOCS_OK) {
         fprintf(stderr, "askdocs ask: %s\n", askdocs_retriever_errmsg(r));
         goto fail;
@@ -801,6 +960,7 @@ static int cmd_ask(int argc, char **argv)
         {"evidence", required_argument, 0, OPT_EVIDENCE},
         {"mode", required_argument, 0, OPT_MODE},
         {"k", required_argument, 0, OPT_K},
+        FILTER_OPTIONS,
         {"verbose", no_argument, 0, 'v'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
@@ -835,7 +995,9 @@ static int cmd_ask(int argc, char **argv)
             break;
         case OPT_MODE: set_flag(&c, "ask", "search", "mode", optarg); break;
         case OPT_K: set_flag(&c, "ask", "search", "k", optarg); break;
-        default: die_usage("ask", "bad option");
+        default:
+            if (!filter_opt(&c, "ask", o))
+                die_usage("ask", "bad option");
         }
     }
     if (!c.data)
@@ -964,6 +1126,91 @@ static int cmd_config(int argc, char **argv)
     return 0;
 }
 
+/* -------------------------------------------------------------- status */
+static int cmd_status(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, 0, OPT_DATA},
+        {"config", required_argument, 0, OPT_CONFIG},
+        {"format", required_argument, 0, OPT_FORMAT},
+        {"check", no_argument, 0, OPT_CHECK},
+        {"verbose", no_argument, 0, 'v'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    cli c;
+    askdocs_index *ix;
+    askdocs_index_status_info st;
+    askdocs_rc rc;
+    int o, bad;
+    memset(&c, 0, sizeof(c));
+    prescan_config(&c, argc, argv);
+    load_config(&c, "status");
+    while ((o = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+        if (common_opt(&c, o))
+            continue;
+        switch (o) {
+        case 'h': fputs(help_status, stdout); exit(0);
+        case OPT_FORMAT: c.format = parse_format("status", optarg, 1); break;
+        case OPT_CHECK: c.check = 1; break;
+        default: die_usage("status", "bad option");
+        }
+    }
+    if (!c.data)
+        die_usage("status", "--data DIR is required");
+    if (optind < argc)
+        die_usage("status", "unexpected argument '%s'", argv[optind]);
+    ix = open_index(&c, "status", 0);
+    rc = askdocs_index_status(ix, c.check, &st);
+    if (rc != ASKDOCS_OK) {
+        fprintf(stderr, "askdocs status: %s\n", askdocs_index_errmsg(ix));
+        askdocs_index_close(ix);
+        askdocs_config_free(&c.conf);
+        return EXIT_RUNTIME;
+    }
+    bad = c.check && !st.consistent;
+    if (c.format == FMT_JSONL) {
+        json_t *j = json_pack(
+            "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:i,s:s,s:s}", "documents",
+            (json_int_t)st.documents, "chunks", (json_int_t)st.chunks,
+            "pages", (json_int_t)st.pages, "bytes", (json_int_t)st.bytes,
+            "embeddings", (json_int_t)st.embeddings, "vectors",
+            (json_int_t)st.vectors, "generation", (json_int_t)st.generation,
+            "vector_file_current", st.vector_file_current, "dim", st.dim,
+            "tokenizer", st.tokenizer, "embed_model", st.embed_model);
+        if (j && c.check) {
+            json_object_set_new(j, "consistent", json_boolean(st.consistent));
+            if (!st.consistent)
+                json_object_set_new(j, "problem", json_string(st.problem));
+        }
+        if (j) {
+            json_dumpf(j, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            json_decref(j);
+        }
+    } else {
+        printf("documents   %lld\nchunks      %lld\npages       %lld\n"
+               "bytes       %lld\nembeddings  %lld\n",
+               (long long)st.documents, (long long)st.chunks,
+               (long long)st.pages, (long long)st.bytes,
+               (long long)st.embeddings);
+        if (st.vectors >= 0)
+            printf("vectors     %lld\n", (long long)st.vectors);
+        printf("generation  %lld (vector file %s)\ntokenizer   %s\n"
+               "embeddings  model %s, %d dimensions\n",
+               (long long)st.generation,
+               st.vector_file_current ? "current" : "to be rebuilt",
+               st.tokenizer, st.embed_model[0] ? st.embed_model : "-",
+               st.dim);
+        if (c.check)
+            printf("check       %s%s\n", st.consistent ? "ok" : "FAILED: ",
+                   st.consistent ? "" : st.problem);
+    }
+    askdocs_index_close(ix);
+    askdocs_config_free(&c.conf);
+    return bad ? EXIT_RUNTIME : 0;
+}
+
 static int cmd_version(void)
 {
     printf("askdocs %s\n", ASKDOCS_VERSION);
@@ -998,6 +1245,8 @@ int main(int argc, char **argv)
         return cmd_ask(argc, argv);
     if (strcmp(cmd, "config") == 0)
         return cmd_config(argc, argv);
+    if (strcmp(cmd, "status") == 0)
+        return cmd_status(argc, argv);
     fprintf(stderr, "askdocs: unknown command '%s'\n\n%s", cmd, help_main);
     return EXIT_USAGE;
 }

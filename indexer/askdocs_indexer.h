@@ -17,6 +17,7 @@
 #ifndef ASKDOCS_INDEXER_H
 #define ASKDOCS_INDEXER_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "askdocs_common.h"
@@ -27,15 +28,18 @@
 extern "C" {
 #endif
 
-#define ASKDOCS_SCHEMA_VERSION 1
+#define ASKDOCS_SCHEMA_VERSION 2
 
 typedef struct askdocs_index askdocs_index;
 
-/* Open (writable=1: create if missing) the index in data_dir. On failure err
- * says what is wrong and what to do; *out is NULL. The caller closes the
- * handle with askdocs_index_close. A database of another schema version
- * gives ASKDOCS_ERR_SCHEMA. */
+/* Open (writable=1: create if missing) the index in data_dir. conf (may be
+ * NULL = defaults; borrowed) gives the BM25 tokenizer and Korean dictionary
+ * for a new index; an existing index keeps the tokenizer it was created
+ * with. On failure err says what is wrong and what to do; *out is NULL.
+ * The caller closes the handle with askdocs_index_close. A database of
+ * another schema version gives ASKDOCS_ERR_SCHEMA. */
 askdocs_rc askdocs_index_open(const char *data_dir, int writable,
+                              const askdocs_config *conf,
                               askdocs_index **out, char *err, size_t errlen);
 void askdocs_index_close(askdocs_index *ix); /* NULL is harmless */
 /* Last error of ix; never NULL, valid until the next call on ix. */
@@ -47,7 +51,8 @@ typedef enum askdocs_file_status {
     ASKDOCS_FILE_UPDATED,
     ASKDOCS_FILE_UNCHANGED,
     ASKDOCS_FILE_REMOVED,
-    ASKDOCS_FILE_FAILED
+    ASKDOCS_FILE_FAILED,
+    ASKDOCS_FILE_MOVED           /* same content found at a new path */
 } askdocs_file_status;
 
 typedef struct askdocs_ingest_event {
@@ -63,7 +68,7 @@ typedef void (*askdocs_progress_cb)(const askdocs_ingest_event *ev,
                                     void *user);
 
 typedef struct askdocs_ingest_stats {
-    int files, added, updated, unchanged, removed, failed;
+    int files, added, updated, unchanged, removed, failed, moved;
     int64_t chunks_written; /* chunks of added/updated files */
     int64_t bytes;          /* bytes of files read */
     double seconds, embed_seconds;
@@ -79,6 +84,18 @@ askdocs_rc askdocs_index_sync(askdocs_index *ix, const askdocs_config *conf,
                               idx_embedder *emb, const char *const *paths,
                               int n_paths, askdocs_progress_cb cb, void *user,
                               askdocs_ingest_stats *stats);
+
+/* Keep the index in sync with paths until *stop becomes non-zero (e.g.
+ * set by a signal handler): one sync now, then another each time inotify
+ * reports changes under the paths and they have been quiet for 1 s. New
+ * sub-folders are watched as they appear. round_cb (may be NULL) gets the
+ * stats of every round. */
+typedef void (*askdocs_round_cb)(const askdocs_ingest_stats *st, void *user);
+askdocs_rc askdocs_index_watch(askdocs_index *ix, const askdocs_config *conf,
+                               idx_embedder *emb, const char *const *paths,
+                               int n_paths, askdocs_progress_cb cb,
+                               askdocs_round_cb round_cb, void *user,
+                               volatile sig_atomic_t *stop);
 
 /* ------------------------------------------------------------ reading */
 typedef struct askdocs_chunk_info {
@@ -96,11 +113,25 @@ askdocs_rc askdocs_index_get_chunk(askdocs_index *ix, int64_t id,
                                    askdocs_chunk_info *out);
 void askdocs_chunk_info_clear(askdocs_chunk_info *c);
 
-/* Which documents a search may see. NULL or empty lists = everything. */
+/* Which documents a search may see. NULL or empty fields = everything;
+ * all given conditions must hold. Strings are borrowed. */
 typedef struct askdocs_filter {
     const char *const *collections; /* readable collections */
     int n_collections;
+    const char *const *types;       /* document types: "pdf", "hwp", ... */
+    int n_types;
+    const char *lang;               /* "ko" or "en" */
+    const char *date_from, *date_to; /* ISO dates: a date found in the
+                                        document lies in [from, to] */
 } askdocs_filter;
+
+/* Append to out (capped buffer of the caller) the safe FTS5 MATCH
+ * expression for the user query q[0..n), analysed like the documents.
+ * Empty when the query has no searchable terms. */
+askdocs_rc askdocs_index_match(askdocs_index *ix, const char *q, size_t n,
+                               askdocs_buf *out);
+/* "mecab-ko-dic" or "bigram": the BM25 tokenizer of the index. */
+const char *askdocs_index_tokenizer(const askdocs_index *ix);
 
 /* BM25 over the FTS5 table: match is a complete, already safe FTS5 query
  * expression (see the retriever's query builder). Writes at most limit ids
@@ -118,6 +149,24 @@ int askdocs_index_dim(const askdocs_index *ix);
 const char *askdocs_index_embed_model(const askdocs_index *ix);
 askdocs_rc askdocs_index_counts(askdocs_index *ix, int64_t *docs,
                                 int64_t *chunks);
+
+/* What the index holds; with check=1 also whether its parts agree (SQLite
+ * quick_check, FTS5 integrity-check (waits for a busy writer), chunks per
+ * document, embeddings per chunk, vectors per embedding). */
+typedef struct askdocs_index_status_info {
+    int64_t documents, chunks, embeddings, pages, bytes;
+    int64_t vectors;            /* in the vector index; -1 = not loaded */
+    int64_t generation;         /* meta.vector_generation */
+    int vector_file_current;    /* vectors-<generation>.faiss exists */
+    int dim;
+    char tokenizer[32];
+    char embed_model[256];
+    int consistent;             /* check: 1 = every test passed */
+    char problem[512];          /* check: the first failure */
+} askdocs_index_status_info;
+
+askdocs_rc askdocs_index_status(askdocs_index *ix, int check,
+                                askdocs_index_status_info *out);
 
 /* Check that the embedder emb matches the vectors stored in ix (same model
  * file name and dimension); a message in the index's errmsg otherwise. */

@@ -9,44 +9,7 @@
 
 #include "askdocs_indexer.h"
 
-/* ------------------------------------------------------------ chunk.c */
-typedef struct idx_chunk {
-    size_t byte_start, byte_end; /* verbatim slice of the document text */
-    int char_start, char_end;    /* the same in code points */
-    int page_start, page_end;    /* 1-based, 0 = not paged */
-    char *heading;               /* owned: "Title > Section > Article" */
-    int n_words;
-} idx_chunk;
-
-typedef struct idx_chunk_list {
-    idx_chunk *v;
-    int n, cap;
-} idx_chunk_list;
-
-typedef struct idx_chunk_params {
-    int target_words;          /* 0 = 200 */
-    int overlap_words;         /* words of whole units repeated */
-    int max_chunks;            /* hard cap per document */
-    int markdown;              /* 1 = ATX headings, code fences */
-    const char *title;         /* first element of every heading path */
-    const size_t *page_starts; /* byte offset of each page, or NULL */
-    int n_pages;
-} idx_chunk_params;
-
-idx_chunk_params idx_chunk_default_params(void);
-/* Chunk s[0..n) (valid UTF-8). out is filled (caller frees with
- * idx_chunk_list_free, also after an error). */
-askdocs_rc idx_chunk_text(const char *s, size_t n, const idx_chunk_params *p,
-                          idx_chunk_list *out);
-void idx_chunk_list_free(idx_chunk_list *l);
-
-/* ------------------------------------------------- docbuf.c: building
- * Every extractor writes its document through an idx_docbuf: a capped text
- * buffer plus a list of blocks (heading, paragraph, list item, table row)
- * and page starts. The text is what gets stored and cited: each block's
- * text followed by "\n" (paragraphs and headings by a blank line too), table
- * cells joined by " | ". The chunker uses the blocks to split along the
- * document's structure instead of guessing from lines. */
+/* ------------------------------------------------------------ blocks */
 typedef enum idx_block_kind {
     IDX_BLOCK_PARA = 0,  /* body text: split into sentences; statute units
                             (제N조, ①, 1., 가.) inside it are still found */
@@ -64,6 +27,57 @@ typedef struct idx_block {
     int table;         /* TABLE_ROW: table number within the document */
 } idx_block;
 
+/* ------------------------------------------------------------ chunk.c */
+typedef struct idx_chunk {
+    size_t byte_start, byte_end; /* verbatim slice of the document text */
+    int char_start, char_end;    /* the same in code points */
+    int page_start, page_end;    /* 1-based, 0 = not paged */
+    char *heading;               /* owned: "Title > Section > Article" */
+    int n_words, n_tokens;
+    /* a table's header row repeated before a slice that continues the
+     * table: [prefix_start, prefix_end) of the text, empty = none */
+    size_t prefix_start, prefix_end;
+} idx_chunk;
+
+typedef struct idx_chunk_list {
+    idx_chunk *v;
+    int n, cap;
+} idx_chunk_list;
+
+/* Token count of s[0..n) (e.g. the embedding model's tokenizer). */
+typedef int (*idx_token_count_fn)(void *user, const char *s, size_t n);
+
+typedef struct idx_chunk_params {
+    int target_tokens;         /* chunk size target; 0 = 200 */
+    int overlap_tokens;        /* tokens of whole units repeated */
+    int max_chunks;            /* hard cap per document */
+    int markdown;              /* 1 = ATX headings, code fences */
+    const char *title;         /* first element of every heading path */
+    const size_t *page_starts; /* byte offset of each page, or NULL */
+    int n_pages;
+    const idx_block *blocks;   /* the extractor's blocks, or NULL (lines) */
+    int n_blocks;
+    idx_token_count_fn count_tokens; /* NULL = estimate from the text */
+    void *count_user;
+} idx_chunk_params;
+
+idx_chunk_params idx_chunk_default_params(void);
+/* Chunk s[0..n) (valid UTF-8). out is filled (caller frees with
+ * idx_chunk_list_free, also after an error). */
+askdocs_rc idx_chunk_text(const char *s, size_t n, const idx_chunk_params *p,
+                          idx_chunk_list *out);
+/* The estimate used without a tokenizer: about one token per short Latin
+ * word, more for long words, numbers and Hangul. */
+int idx_estimate_tokens(const char *s, size_t n);
+void idx_chunk_list_free(idx_chunk_list *l);
+
+/* ------------------------------------------------- docbuf.c: building
+ * Every extractor writes its document through an idx_docbuf: a capped text
+ * buffer plus a list of blocks (heading, paragraph, list item, table row)
+ * and page starts. The text is what gets stored and cited: each block's
+ * text followed by "\n" (paragraphs and headings by a blank line too), table
+ * cells joined by " | ". The chunker uses the blocks to split along the
+ * document's structure instead of guessing from lines. */
 typedef struct idx_docbuf {
     askdocs_buf text;
     idx_block *blocks;

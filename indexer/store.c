@@ -33,8 +33,18 @@ static const char *const schema_sql =
     " root TEXT NOT NULL,"             /* the indexed folder */
     " collection TEXT NOT NULL DEFAULT 'default',"
     " title TEXT, type TEXT NOT NULL, lang TEXT,"
-    " sha256 TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
-    " n_chunks INTEGER NOT NULL DEFAULT 0, indexed_at INTEGER NOT NULL);"
+    " sha256 TEXT NOT NULL, size INTEGER NOT NULL,"
+    " mtime_ns INTEGER NOT NULL,"
+    " n_chunks INTEGER NOT NULL DEFAULT 0, indexed_at INTEGER NOT NULL,"
+    " n_pages INTEGER NOT NULL DEFAULT 0,"  /* 0 = not paged */
+    " dates TEXT NOT NULL DEFAULT '',"      /* ISO dates found, comma-sep. */
+    " warning TEXT);"                       /* extraction note, or NULL */
+    "CREATE INDEX documents_sha ON documents(sha256);"
+    "CREATE INDEX documents_type ON documents(type);"
+    "CREATE TABLE doc_dates(doc_id INTEGER NOT NULL"
+    " REFERENCES documents(id) ON DELETE CASCADE, date TEXT NOT NULL,"
+    " PRIMARY KEY(doc_id, date)) WITHOUT ROWID;"
+    "CREATE INDEX doc_dates_date ON doc_dates(date);"
     "CREATE INDEX documents_root ON documents(root);"
     "CREATE INDEX documents_collection ON documents(collection);"
     "CREATE TABLE doc_text(doc_id INTEGER PRIMARY KEY"
@@ -49,7 +59,7 @@ static const char *const schema_sql =
     " n_words INTEGER NOT NULL, UNIQUE(doc_id, ordinal));"
     "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading,"
     " content='chunks', content_rowid='id',"
-    " tokenize='unicode61 remove_diacritics 2');"
+    " tokenize='askdocs');"
     "CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN"
     " INSERT INTO chunks_fts(rowid, text, heading)"
     " VALUES (new.id, new.text, new.heading); END;"
@@ -172,13 +182,86 @@ static askdocs_rc create_schema(askdocs_index *ix)
     if (rc == ASKDOCS_OK)
         rc = idx_meta_set(ix, "vector_generation", "0");
     if (rc == ASKDOCS_OK)
+        rc = idx_meta_set(ix, "tokenizer", idx_analyzer_name(ix->analyzer));
+    if (rc == ASKDOCS_OK)
         rc = idx_exec(ix, "COMMIT");
     if (rc != ASKDOCS_OK)
         sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 
+static int dict_present(const char *dir)
+{
+    char p[4200];
+    struct stat st;
+    if (!dir || !*dir)
+        return 0;
+    askdocs_snprintf(p, sizeof(p), "%s/sys.dic", dir);
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The tokenizer an existing index was created with ("" = new index). */
+static void stored_tokenizer(sqlite3 *db, char *out, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='tokenizer'",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        askdocs_snprintf(out, n, "%s",
+                         (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+/* Create ix->analyzer: the index's recorded tokenizer, or for a new index
+ * the configured one (mecab falls back to bigrams without a dictionary),
+ * and register it on the connection. */
+static askdocs_rc open_analyzer(askdocs_index *ix, const askdocs_config *conf,
+                                char *err, size_t errlen)
+{
+    char stored[64], *dict = NULL;
+    const char *want;
+    askdocs_rc rc;
+    stored_tokenizer(ix->db, stored, sizeof(stored));
+    dict = askdocs_resolve_dict(conf ? conf->mecab_dict : "");
+    if (!dict)
+        return ASKDOCS_ERR_NOMEM;
+    if (stored[0])
+        want = strcmp(stored, "bigram") == 0 ? "bigram" : "mecab";
+    else
+        want = conf && conf->tokenizer ? conf->tokenizer : "mecab";
+    if (strcmp(want, "mecab") == 0 && !dict_present(dict)) {
+        if (stored[0]) {
+            askdocs_snprintf(err, errlen,
+                             "the index in %s was built with the Korean "
+                             "dictionary mecab-ko-dic, which is missing at "
+                             "%s; install it (scripts/setup.sh mecab) or set "
+                             "[index] mecab_dict",
+                             ix->dir, dict);
+            askdocs_free(dict);
+            return ASKDOCS_ERR_CONFIG;
+        }
+        askdocs_log(0,
+                    "warning: Korean dictionary not found at %s: this new "
+                    "index uses Hangul bigrams for BM25 (install it with "
+                    "scripts/setup.sh mecab for morpheme analysis)",
+                    dict);
+        want = "bigram";
+    }
+    rc = idx_analyzer_create(strcmp(want, "mecab") == 0 ? dict : NULL,
+                             &ix->analyzer, err, errlen);
+    askdocs_free(dict);
+    if (rc != ASKDOCS_OK)
+        return rc;
+    rc = idx_analyzer_register(ix->analyzer, ix->db);
+    if (rc != ASKDOCS_OK)
+        askdocs_snprintf(err, errlen, "cannot register the FTS5 tokenizer: %s",
+                         sqlite3_errmsg(ix->db));
+    return rc;
+}
+
 askdocs_rc askdocs_index_open(const char *data_dir, int writable,
+                              const askdocs_config *conf,
                               askdocs_index **out, char *err, size_t errlen)
 {
     askdocs_index *ix = NULL;
@@ -237,6 +320,9 @@ askdocs_rc askdocs_index_open(const char *data_dir, int writable,
         goto fail;
     }
     sqlite3_busy_timeout(ix->db, 10000);
+    rc = open_analyzer(ix, conf, err, errlen);
+    if (rc != ASKDOCS_OK)
+        goto fail;
     rc = idx_exec(ix, "PRAGMA foreign_keys=ON");
     if (rc == ASKDOCS_OK && writable)
         rc = idx_exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
@@ -265,6 +351,7 @@ void askdocs_index_close(askdocs_index *ix)
         faiss_Index_free(ix->vectors);
     if (ix->db)
         sqlite3_close(ix->db);
+    idx_analyzer_free(ix->analyzer); /* after the connection that uses it */
     if (ix->lock_fd >= 0)
         close(ix->lock_fd);
     askdocs_free(ix);
@@ -615,22 +702,100 @@ void askdocs_chunk_info_clear(askdocs_chunk_info *c)
     memset(c, 0, sizeof(*c));
 }
 
-#define MAX_FILTER_COLLECTIONS 64
+#define MAX_FILTER_VALUES 64
 
 static int filter_active(const askdocs_filter *f)
 {
-    return f && f->n_collections > 0;
+    return f && (f->n_collections > 0 || f->n_types > 0 ||
+                 (f->lang && *f->lang) || (f->date_from && *f->date_from) ||
+                 (f->date_to && *f->date_to));
 }
 
 static askdocs_rc check_filter(askdocs_index *ix, const askdocs_filter *f)
 {
-    if (f && f->n_collections > MAX_FILTER_COLLECTIONS) {
+    if (f && (f->n_collections > MAX_FILTER_VALUES ||
+              f->n_types > MAX_FILTER_VALUES || f->n_collections < 0 ||
+              f->n_types < 0)) {
         idx_set_error(ix, ASKDOCS_ERR_INVALID,
-                      "at most %d collections per search",
-                      MAX_FILTER_COLLECTIONS);
+                      "at most %d collections and %d types per search",
+                      MAX_FILTER_VALUES, MAX_FILTER_VALUES);
         return ASKDOCS_ERR_INVALID;
     }
     return ASKDOCS_OK;
+}
+
+/* Append " AND ..." conditions on documents d for f, with parameters
+ * numbered from *param on; filter_bind binds them in the same order. */
+static askdocs_rc filter_sql(const askdocs_filter *f, askdocs_buf *sql,
+                             int param)
+{
+    askdocs_rc rc = ASKDOCS_OK;
+    int i;
+    if (!filter_active(f))
+        return ASKDOCS_OK;
+    if (f->n_collections > 0) {
+        rc = askdocs_buf_puts(sql, " AND d.collection IN (");
+        for (i = 0; rc == ASKDOCS_OK && i < f->n_collections; i++)
+            rc = askdocs_buf_printf(sql, "%s?%d", i ? "," : "", param++);
+        if (rc == ASKDOCS_OK)
+            rc = askdocs_buf_puts(sql, ")");
+    }
+    if (rc == ASKDOCS_OK && f->n_types > 0) {
+        rc = askdocs_buf_puts(sql, " AND d.type IN (");
+        for (i = 0; rc == ASKDOCS_OK && i < f->n_types; i++)
+            rc = askdocs_buf_printf(sql, "%s?%d", i ? "," : "", param++);
+        if (rc == ASKDOCS_OK)
+            rc = askdocs_buf_puts(sql, ")");
+    }
+    if (rc == ASKDOCS_OK && f->lang && *f->lang)
+        rc = askdocs_buf_printf(sql, " AND d.lang = ?%d", param++);
+    if (rc == ASKDOCS_OK && ((f->date_from && *f->date_from) ||
+                             (f->date_to && *f->date_to))) {
+        int a = param++, b = param++;
+        rc = askdocs_buf_printf(sql,
+                                " AND EXISTS (SELECT 1 FROM doc_dates x"
+                                " WHERE x.doc_id = d.id AND x.date >= ?%d"
+                                " AND x.date <= ?%d)",
+                                a, b);
+    }
+    return rc;
+}
+
+static void filter_bind(sqlite3_stmt *st, const askdocs_filter *f, int param)
+{
+    int i;
+    if (!filter_active(f))
+        return;
+    for (i = 0; i < f->n_collections; i++)
+        sqlite3_bind_text(st, param++, f->collections[i], -1, SQLITE_STATIC);
+    for (i = 0; i < f->n_types; i++)
+        sqlite3_bind_text(st, param++, f->types[i], -1, SQLITE_STATIC);
+    if (f->lang && *f->lang)
+        sqlite3_bind_text(st, param++, f->lang, -1, SQLITE_STATIC);
+    if ((f->date_from && *f->date_from) || (f->date_to && *f->date_to)) {
+        sqlite3_bind_text(st, param++,
+                          f->date_from && *f->date_from ? f->date_from
+                                                        : "0000-00-00",
+                          -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, param++,
+                          f->date_to && *f->date_to ? f->date_to
+                                                    : "9999-99-99",
+                          -1, SQLITE_STATIC);
+    }
+}
+
+askdocs_rc askdocs_index_match(askdocs_index *ix, const char *q, size_t n,
+                               askdocs_buf *out)
+{
+    askdocs_rc rc = idx_analyzer_match(ix->analyzer, q, n, out);
+    if (rc != ASKDOCS_OK)
+        idx_set_error(ix, rc, "analysing the query: %s", askdocs_strerror(rc));
+    return rc;
+}
+
+const char *askdocs_index_tokenizer(const askdocs_index *ix)
+{
+    return idx_analyzer_name(ix->analyzer);
 }
 
 askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
@@ -640,7 +805,7 @@ askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
     askdocs_buf sql;
     sqlite3_stmt *st = NULL;
     askdocs_rc rc;
-    int i, r, n = 0;
+    int r = SQLITE_DONE, n = 0;
 
     *n_out = 0;
     if (!match || !*match || limit <= 0)
@@ -658,13 +823,8 @@ askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
     }
     if (rc == ASKDOCS_OK)
         rc = askdocs_buf_puts(&sql, " WHERE chunks_fts MATCH ?1");
-    if (rc == ASKDOCS_OK && filter_active(f)) {
-        rc = askdocs_buf_puts(&sql, " AND d.collection IN (");
-        for (i = 0; rc == ASKDOCS_OK && i < f->n_collections; i++)
-            rc = askdocs_buf_printf(&sql, "%s?%d", i ? "," : "", i + 3);
-        if (rc == ASKDOCS_OK)
-            rc = askdocs_buf_puts(&sql, ")");
-    }
+    if (rc == ASKDOCS_OK)
+        rc = filter_sql(f, &sql, 3);
     if (rc == ASKDOCS_OK)
         rc = askdocs_buf_puts(&sql, " ORDER BY s LIMIT ?2");
     if (rc != ASKDOCS_OK)
@@ -675,8 +835,7 @@ askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
     }
     sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, limit);
-    for (i = 0; filter_active(f) && i < f->n_collections; i++)
-        sqlite3_bind_text(st, i + 3, f->collections[i], -1, SQLITE_STATIC);
+    filter_bind(st, f, 3);
     while (n < limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
         ids[n] = sqlite3_column_int64(st, 0);
         scores[n] = -sqlite3_column_double(st, 1); /* bm25(): lower = better */
@@ -693,24 +852,31 @@ out:
     return rc;
 }
 
-/* 1 if chunk id belongs to one of the filter's collections. */
+/* 1 if chunk id's document passes the filter. */
 static int chunk_visible(askdocs_index *ix, sqlite3_stmt **st,
                          const askdocs_filter *f, int64_t id)
 {
-    int i, ok = 0;
-    if (!*st && sqlite3_prepare_v2(ix->db,
-                                   "SELECT d.collection FROM chunks c JOIN "
-                                   "documents d ON d.id=c.doc_id WHERE c.id=?",
-                                   -1, st, NULL) != SQLITE_OK)
-        return 0;
+    int ok;
+    if (!*st) {
+        askdocs_buf sql;
+        int prc;
+        askdocs_buf_init(&sql, 8192);
+        if (askdocs_buf_puts(&sql, "SELECT 1 FROM chunks c JOIN documents d"
+                                   " ON d.id=c.doc_id WHERE c.id=?1") !=
+                ASKDOCS_OK ||
+            filter_sql(f, &sql, 2) != ASKDOCS_OK) {
+            askdocs_buf_free(&sql);
+            return 0;
+        }
+        prc = sqlite3_prepare_v2(ix->db, sql.data, -1, st, NULL);
+        askdocs_buf_free(&sql);
+        if (prc != SQLITE_OK)
+            return 0;
+        filter_bind(*st, f, 2);
+    }
     sqlite3_reset(*st);
     sqlite3_bind_int64(*st, 1, id);
-    if (sqlite3_step(*st) == SQLITE_ROW) {
-        const char *col = (const char *)sqlite3_column_text(*st, 0);
-        for (i = 0; col && i < f->n_collections; i++)
-            if (strcmp(col, f->collections[i]) == 0)
-                ok = 1;
-    }
+    ok = sqlite3_step(*st) == SQLITE_ROW;
     return ok;
 }
 
@@ -792,4 +958,98 @@ askdocs_rc askdocs_index_counts(askdocs_index *ix, int64_t *docs,
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+/* --------------------------------------------------------------- status */
+static int64_t count_of(askdocs_index *ix, const char *sql, int *ok)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else
+        *ok = 0;
+    sqlite3_finalize(st);
+    return v;
+}
+
+askdocs_rc askdocs_index_status(askdocs_index *ix, int check,
+                                askdocs_index_status_info *out)
+{
+    int ok = 1;
+    char path[4200];
+    memset(out, 0, sizeof(*out));
+    out->consistent = 1;
+    out->documents = count_of(ix, "SELECT count(*) FROM documents", &ok);
+    out->chunks = count_of(ix, "SELECT count(*) FROM chunks", &ok);
+    out->embeddings = count_of(ix, "SELECT count(*) FROM embeddings", &ok);
+    out->pages = count_of(ix, "SELECT coalesce(sum(n_pages),0) FROM documents",
+                          &ok);
+    out->bytes = count_of(ix, "SELECT coalesce(sum(size),0) FROM documents",
+                          &ok);
+    out->generation = idx_generation(ix);
+    out->dim = ix->dim;
+    out->vectors = -1;
+    askdocs_snprintf(out->tokenizer, sizeof(out->tokenizer), "%s",
+                     idx_analyzer_name(ix->analyzer));
+    askdocs_snprintf(out->embed_model, sizeof(out->embed_model), "%s",
+                     ix->embed_model);
+    vector_path(ix, out->generation, path, sizeof(path));
+    out->vector_file_current = access(path, R_OK) == 0;
+    if (!ok)
+        return db_error(ix, "reading index status");
+    if (!check)
+        return ASKDOCS_OK;
+#define PROBLEM(...)                                                         \
+    do {                                                                     \
+        if (out->consistent)                                                 \
+            askdocs_snprintf(out->problem, sizeof(out->problem), __VA_ARGS__); \
+        out->consistent = 0;                                                 \
+    } while (0)
+    {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(ix->db, "PRAGMA quick_check", -1, &st, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW) {
+            const char *r = (const char *)sqlite3_column_text(st, 0);
+            if (!r || strcmp(r, "ok") != 0)
+                PROBLEM("SQLite quick_check: %s", r ? r : "?");
+        } else {
+            PROBLEM("SQLite quick_check failed: %s", sqlite3_errmsg(ix->db));
+        }
+        sqlite3_finalize(st);
+    }
+    /* a write statement that changes nothing: needs no writer to be busy */
+    if (sqlite3_exec(ix->db,
+                     "INSERT INTO chunks_fts(chunks_fts, rank) "
+                     "VALUES('integrity-check', 1)",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        PROBLEM("the full-text index does not match the chunks: %s",
+                sqlite3_errmsg(ix->db));
+    {
+        int64_t bad = count_of(ix,
+                               "SELECT count(*) FROM documents d WHERE"
+                               " d.n_chunks != (SELECT count(*) FROM chunks c"
+                               " WHERE c.doc_id = d.id)",
+                               &ok);
+        if (bad != 0)
+            PROBLEM("%lld documents are missing chunks", (long long)bad);
+    }
+    if (ix->dim > 0 && out->embeddings != out->chunks)
+        PROBLEM("%lld chunks but %lld embeddings", (long long)out->chunks,
+                (long long)out->embeddings);
+    if (idx_vectors_ready(ix) != ASKDOCS_OK)
+        PROBLEM("vectors: %s", ix->errmsg);
+    else if (ix->vectors) {
+        out->vectors = faiss_Index_ntotal(ix->vectors);
+        if (out->vectors != out->embeddings)
+            PROBLEM("the vector index holds %lld vectors for %lld embeddings",
+                    (long long)out->vectors, (long long)out->embeddings);
+    } else if (out->embeddings > 0) {
+        PROBLEM("%lld embeddings but no vector index",
+                (long long)out->embeddings);
+    }
+#undef PROBLEM
+    return ok ? ASKDOCS_OK : db_error(ix, "checking the index");
 }

@@ -12,6 +12,7 @@ typedef struct FaissIndex_H FaissIndex;
 
 struct askdocs_index {
     sqlite3 *db;
+    idx_analyzer *analyzer; /* BM25 analysis; outlives db */
     FaissIndex *vectors;   /* NULL until first needed */
     int64_t vectors_gen;   /* generation the in-memory vectors match */
     int dim;               /* 0 = no vectors yet */

@@ -26,7 +26,7 @@ typedef struct file_ent {
     char *path;  /* absolute */
     char *rel;   /* relative to root */
     char *root;  /* borrowed from the roots list */
-    int64_t size, mtime;
+    int64_t size, mtime; /* mtime in nanoseconds */
 } file_ent;
 
 typedef struct file_list {
@@ -71,7 +71,7 @@ static askdocs_rc file_list_add(file_list *l, const char *path,
     }
     e->root = root;
     e->size = st->st_size;
-    e->mtime = st->st_mtime;
+    e->mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
     l->n++;
     return ASKDOCS_OK;
 }
@@ -128,15 +128,16 @@ static askdocs_rc db_err(askdocs_index *ix, const char *what)
 
 /* Look up a document by path: *id = 0 when absent. */
 static askdocs_rc find_doc(askdocs_index *ix, const char *path, int64_t *id,
-                           char sha[65])
+                           char sha[65], int64_t *size, int64_t *mtime)
 {
     sqlite3_stmt *st = NULL;
     askdocs_rc rc = ASKDOCS_OK;
     int r;
     *id = 0;
     sha[0] = '\0';
-    if (sqlite3_prepare_v2(ix->db, "SELECT id, sha256 FROM documents WHERE "
-                                   "path=?",
+    *size = *mtime = -1;
+    if (sqlite3_prepare_v2(ix->db, "SELECT id, sha256, size, mtime_ns FROM"
+                                   " documents WHERE path=?",
                            -1, &st, NULL) != SQLITE_OK)
         return db_err(ix, "looking up a document");
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
@@ -145,6 +146,8 @@ static askdocs_rc find_doc(askdocs_index *ix, const char *path, int64_t *id,
         *id = sqlite3_column_int64(st, 0);
         askdocs_snprintf(sha, 65, "%s",
                          (const char *)sqlite3_column_text(st, 1));
+        *size = sqlite3_column_int64(st, 2);
+        *mtime = sqlite3_column_int64(st, 3);
     } else if (r != SQLITE_DONE) {
         rc = db_err(ix, "looking up a document");
     }
@@ -237,16 +240,41 @@ static void prepared_free(prepared_doc *p)
 }
 
 /* Text given to the embedder for a chunk: heading path, then the text. */
-static char *embed_text(const prepared_doc *p, const idx_chunk *c)
+static int count_tokens_cb(void *user, const char *s, size_t n)
+{
+    return idx_embedder_count_tokens((idx_embedder *)user, s, n);
+}
+
+/* The stored text of a chunk: its slice, after the repeated table header
+ * when it continues a table. Caller frees. */
+static char *chunk_text(const prepared_doc *p, const idx_chunk *c)
 {
     askdocs_buf b;
-    askdocs_buf_init(&b, (c->byte_end - c->byte_start) + 2048);
-    if (c->heading && *c->heading) {
-        askdocs_buf_puts(&b, c->heading);
+    askdocs_buf_init(&b, (c->byte_end - c->byte_start) +
+                             (c->prefix_end - c->prefix_start) + 16);
+    if (c->prefix_end > c->prefix_start) {
+        askdocs_buf_append(&b, p->doc.text + c->prefix_start,
+                           c->prefix_end - c->prefix_start);
         askdocs_buf_puts(&b, "\n");
     }
     askdocs_buf_append(&b, p->doc.text + c->byte_start,
                        c->byte_end - c->byte_start);
+    return askdocs_buf_take(&b);
+}
+
+static char *embed_text(const prepared_doc *p, const idx_chunk *c)
+{
+    askdocs_buf b;
+    char *t = chunk_text(p, c);
+    if (!t)
+        return NULL;
+    askdocs_buf_init(&b, strlen(t) + 2048);
+    if (c->heading && *c->heading) {
+        askdocs_buf_puts(&b, c->heading);
+        askdocs_buf_puts(&b, "\n");
+    }
+    askdocs_buf_puts(&b, t);
+    askdocs_free(t);
     return askdocs_buf_take(&b);
 }
 
@@ -290,6 +318,79 @@ out:
     return rc;
 }
 
+/* The dates of a document, one row each, for date filters. */
+static askdocs_rc insert_dates(askdocs_index *ix, int64_t doc_id,
+                               const char *dates)
+{
+    sqlite3_stmt *st = NULL;
+    const char *p = dates;
+    askdocs_rc rc = ASKDOCS_OK;
+    if (!dates || !*dates)
+        return ASKDOCS_OK;
+    if (sqlite3_prepare_v2(ix->db,
+                           "INSERT OR IGNORE INTO doc_dates(doc_id, date)"
+                           " VALUES (?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(ix, "preparing dates");
+    while (*p && rc == ASKDOCS_OK) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, doc_id);
+        sqlite3_bind_text(st, 2, p, (int)l, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_err(ix, "inserting dates");
+        p = comma ? comma + 1 : p + l;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* A document with this content whose file is gone: the file was moved or
+ * renamed. *id = 0 when there is none. */
+static askdocs_rc find_moved(askdocs_index *ix, const char *sha, int64_t *id)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+    *id = 0;
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT id, path FROM documents WHERE sha256=?", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_err(ix, "looking up moved files");
+    sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(st, 1);
+        if (path && access(path, F_OK) != 0 && errno == ENOENT) {
+            *id = sqlite3_column_int64(st, 0);
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return r == SQLITE_ROW || r == SQLITE_DONE
+               ? ASKDOCS_OK
+               : db_err(ix, "looking up moved files");
+}
+
+/* Point document id at its new path (no re-extraction, no re-embedding). */
+static askdocs_rc move_doc(askdocs_index *ix, int64_t id, const file_ent *f)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+    if (sqlite3_prepare_v2(ix->db,
+                           "UPDATE documents SET path=?, rel=?, root=?, mtime_ns=?"
+                           " WHERE id=?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(ix, "moving a document");
+    sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, f->rel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, f->root, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, f->mtime);
+    sqlite3_bind_int64(st, 5, id);
+    r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return r == SQLITE_DONE ? ASKDOCS_OK : db_err(ix, "moving a document");
+}
+
 /* Replace (or insert) one document with its chunks and embeddings in one
  * transaction; then mirror the change in the in-memory vectors. */
 static askdocs_rc write_doc(askdocs_index *ix, const askdocs_config *conf,
@@ -315,8 +416,9 @@ static askdocs_rc write_doc(askdocs_index *ix, const askdocs_config *conf,
     if (sqlite3_prepare_v2(
             ix->db,
             "INSERT INTO documents(path, rel, root, collection, title, type,"
-            " lang, sha256, size, mtime, n_chunks, indexed_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " lang, sha256, size, mtime_ns, n_chunks, indexed_at, n_pages,"
+            " dates, warning)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             -1, &ins_doc, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(ix->db,
                            "INSERT INTO doc_text(doc_id, text) VALUES (?,?)",
@@ -345,11 +447,21 @@ static askdocs_rc write_doc(askdocs_index *ix, const askdocs_config *conf,
     sqlite3_bind_int64(ins_doc, 10, f->mtime);
     sqlite3_bind_int(ins_doc, 11, p->chunks.n);
     sqlite3_bind_int64(ins_doc, 12, (int64_t)time(NULL));
+    sqlite3_bind_int(ins_doc, 13, p->doc.n_pages);
+    sqlite3_bind_text(ins_doc, 14, p->doc.dates ? p->doc.dates : "", -1,
+                      SQLITE_STATIC);
+    if (p->doc.warning[0])
+        sqlite3_bind_text(ins_doc, 15, p->doc.warning, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(ins_doc, 15);
     if (sqlite3_step(ins_doc) != SQLITE_DONE) {
         rc = db_err(ix, "inserting a document");
         goto fail;
     }
     doc_id = sqlite3_last_insert_rowid(ix->db);
+    rc = insert_dates(ix, doc_id, p->doc.dates);
+    if (rc != ASKDOCS_OK)
+        goto fail;
     sqlite3_bind_int64(ins_text, 1, doc_id);
     sqlite3_bind_text(ins_text, 2, p->doc.text, (int)p->doc.len,
                       SQLITE_STATIC);
@@ -364,11 +476,15 @@ static askdocs_rc write_doc(askdocs_index *ix, const askdocs_config *conf,
     }
     for (i = 0; i < p->chunks.n; i++) {
         const idx_chunk *c = &p->chunks.v[i];
+        char *text = chunk_text(p, c);
+        if (!text) {
+            rc = ASKDOCS_ERR_NOMEM;
+            goto fail;
+        }
         sqlite3_reset(ins_chunk);
         sqlite3_bind_int64(ins_chunk, 1, doc_id);
         sqlite3_bind_int(ins_chunk, 2, i);
-        sqlite3_bind_text(ins_chunk, 3, p->doc.text + c->byte_start,
-                          (int)(c->byte_end - c->byte_start), SQLITE_STATIC);
+        sqlite3_bind_text(ins_chunk, 3, text, -1, askdocs_free);
         sqlite3_bind_text(ins_chunk, 4, c->heading, -1, SQLITE_STATIC);
         if (c->page_start > 0) {
             sqlite3_bind_int(ins_chunk, 5, c->page_start);
@@ -518,9 +634,9 @@ static askdocs_rc touch_doc(askdocs_index *ix, int64_t id, const file_ent *f)
     sqlite3_stmt *st = NULL;
     int r;
     if (sqlite3_prepare_v2(ix->db,
-                           "UPDATE documents SET rel=?, root=?, mtime=? "
+                           "UPDATE documents SET rel=?, root=?, mtime_ns=? "
                            "WHERE id=? AND (rel IS NOT ? OR root IS NOT ? "
-                           "OR mtime IS NOT ?)",
+                           "OR mtime_ns IS NOT ?)",
                            -1, &st, NULL) != SQLITE_OK)
         return db_err(ix, "updating a document");
     sqlite3_bind_text(st, 1, f->rel, -1, SQLITE_STATIC);
@@ -546,7 +662,7 @@ static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
     prepared_doc p;
     char *data = NULL, old_sha[65];
     size_t len = 0;
-    int64_t old_id = 0;
+    int64_t old_id = 0, old_size, old_mtime;
     idx_chunk_params cp = idx_chunk_default_params();
     idx_extract_limits lim;
     askdocs_rc rc, frc;
@@ -554,9 +670,14 @@ static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
     memset(&p, 0, sizeof(p));
     *n_chunks = 0;
     *status = ASKDOCS_FILE_FAILED;
-    rc = find_doc(ix, f->path, &old_id, old_sha);
+    rc = find_doc(ix, f->path, &old_id, old_sha, &old_size, &old_mtime);
     if (rc != ASKDOCS_OK)
         return rc;
+    /* same size and modification time (ns): unchanged without reading it */
+    if (old_id && old_size == f->size && old_mtime == f->mtime) {
+        *status = ASKDOCS_FILE_UNCHANGED;
+        return touch_doc(ix, old_id, f);
+    }
     frc = askdocs_read_file(f->path, (size_t)conf->max_file_mb << 20, &data,
                             &len, err, errlen);
     if (frc != ASKDOCS_OK)
@@ -568,6 +689,17 @@ static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
         rc = touch_doc(ix, old_id, f);
         goto out;
     }
+    if (!old_id) {
+        int64_t moved;
+        rc = find_moved(ix, p.sha, &moved);
+        if (rc == ASKDOCS_OK && moved)
+            rc = move_doc(ix, moved, f);
+        if (rc != ASKDOCS_OK || moved) {
+            if (rc == ASKDOCS_OK)
+                *status = ASKDOCS_FILE_MOVED;
+            goto out;
+        }
+    }
     lim = idx_extract_default_limits();
     lim.max_text_bytes = (size_t)conf->max_text_mb << 20;
     lim.max_expand_bytes = (size_t)conf->max_expand_mb << 20;
@@ -578,8 +710,14 @@ static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
     frc = idx_extract(f->path, data, len, &lim, &p.doc, err, errlen);
     if (frc != ASKDOCS_OK)
         goto out;
-    cp.target_words = conf->chunk_tokens;
-    cp.overlap_words = conf->chunk_overlap;
+    cp.target_tokens = conf->chunk_tokens;
+    cp.overlap_tokens = conf->chunk_overlap;
+    cp.blocks = p.doc.blocks;
+    cp.n_blocks = p.doc.n_blocks;
+    if (emb) {
+        cp.count_tokens = count_tokens_cb;
+        cp.count_user = emb;
+    }
     cp.markdown = p.doc.markdown;
     cp.title = p.doc.title;
     cp.page_starts = p.doc.page_starts;
@@ -613,6 +751,7 @@ askdocs_rc askdocs_index_sync(askdocs_index *ix, const askdocs_config *conf,
     char **roots = NULL;
     int *root_is_dir = NULL;
     double t0 = askdocs_now_ms(), bytes_total = 0, bytes_done = 0;
+    double last_save = t0;
     askdocs_rc rc = ASKDOCS_OK;
     int i;
 
@@ -693,10 +832,19 @@ askdocs_rc askdocs_index_sync(askdocs_index *ix, const askdocs_config *conf,
         if (rc != ASKDOCS_OK)
             goto out;
         bytes_done += (double)files.v[i].size;
+        /* readers opening meanwhile load this file instead of rebuilding
+         * the vectors from SQLite: keep it at most 30 s behind */
+        if (ix->vectors && askdocs_now_ms() - last_save > 30000) {
+            rc = idx_vectors_save(ix);
+            if (rc != ASKDOCS_OK)
+                goto out;
+            last_save = askdocs_now_ms();
+        }
         switch (status) {
         case ASKDOCS_FILE_ADDED: stats->added++; break;
         case ASKDOCS_FILE_UPDATED: stats->updated++; break;
         case ASKDOCS_FILE_UNCHANGED: stats->unchanged++; break;
+        case ASKDOCS_FILE_MOVED: stats->moved++; break;
         default: stats->failed++; break;
         }
         stats->chunks_written += n_chunks;

@@ -62,13 +62,6 @@ askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
                                     askdocs_hit *hits, int *n_hits);
 
 /* ---------------------------------------------- pure helpers (tested) */
-/* Build a safe FTS5 MATCH expression from user text q[0..n): every word
- * becomes a quoted string, joined with OR, so no FTS5 syntax (quotes, *,
- * :, NEAR, AND/OR/NOT, -, ^, parentheses, column names) survives. Korean
- * words also match their stem without a trailing particle as a prefix.
- * out gets "" when q holds no words. At most 64 words are used. */
-askdocs_rc askdocs_fts_query(const char *q, size_t n, askdocs_buf *out);
-
 /* Reciprocal-rank fusion of two ranked id lists into hits (at most k),
  * weight w/(rrf_k + rank) per list. Returns the number of hits written. */
 int askdocs_rrf_fuse(const int64_t *a, const double *a_scores, int na,

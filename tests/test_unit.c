@@ -275,71 +275,6 @@ static void test_chunk(void)
     idx_chunk_list_free(&l);
 }
 
-static void test_fts_query(void)
-{
-    static const char *const hostile[] = {
-        "\"", "\"\"\"", "*", "a*", "text:secret", "heading : x", "NEAR(a b)",
-        "NEAR", "a AND", "OR", "NOT x", "-foo", "a - b", "((((", "))", "^start",
-        "{text heading}: x", "'single'", "\\", "a\"b\"c", "", "   ", "?!.,;",
-        "제12조", "Section 4.2(a)", "1,234,000", "C++ & C#", "x\x01y",
-        "\xFF\xFE\xFD", "AND OR NOT NEAR", "col:umn:s", "+", "a+b", "😀 emoji",
-    };
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    askdocs_buf q;
-    size_t i;
-    int r;
-    askdocs_buf_init(&q, 64 * 1024);
-    CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK, "open");
-    CHECK(sqlite3_exec(db,
-                       "CREATE VIRTUAL TABLE t USING fts5(text, heading,"
-                       " tokenize='unicode61 remove_diacritics 2');"
-                       "INSERT INTO t VALUES('start foo text secret 제12조 "
-                       "near and or not', 'x');",
-                       NULL, NULL, NULL) == SQLITE_OK,
-          "create");
-    for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
-        CHECK(askdocs_fts_query(hostile[i], strlen(hostile[i]), &q) ==
-                  ASKDOCS_OK,
-              "build %zu", i);
-        if (q.len == 0)
-            continue;
-        r = sqlite3_prepare_v2(db, "SELECT rowid FROM t WHERE t MATCH ?", -1,
-                               &st, NULL);
-        CHECK(r == SQLITE_OK, "prepare");
-        sqlite3_bind_text(st, 1, q.data, -1, SQLITE_STATIC);
-        while ((r = sqlite3_step(st)) == SQLITE_ROW)
-            ;
-        CHECK(r == SQLITE_DONE, "query '%s' -> '%s' failed: %s", hostile[i],
-              q.data, sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-    }
-    askdocs_fts_query("text:secret", 11, &q);
-    CHECK(strcmp(q.data, "\"text\" OR \"secret\"") == 0, "column filter: %s",
-          q.data);
-    askdocs_fts_query("  ", 2, &q);
-    CHECK(q.len == 0, "blank gives empty");
-    /* Korean: a word with a particle also matches its stem as a prefix */
-    askdocs_fts_query("대통령은", strlen("대통령은"), &q);
-    CHECK(strstr(q.data, "\"대통령\"*") != NULL, "particle stem: %s", q.data);
-    /* a huge query is capped at 64 words */
-    {
-        askdocs_buf big;
-        int words = 0;
-        const char *p;
-        askdocs_buf_init(&big, 1 << 20);
-        for (i = 0; i < 1000; i++)
-            askdocs_buf_printf(&big, "w%zu ", i);
-        askdocs_fts_query(big.data, big.len, &q);
-        for (p = q.data; (p = strstr(p, " OR ")) != NULL; p += 4)
-            words++;
-        CHECK(words + 1 == 64, "capped at 64 words: %d", words + 1);
-        askdocs_buf_free(&big);
-    }
-    sqlite3_close(db);
-    askdocs_buf_free(&q);
-}
-
 static void test_rrf(void)
 {
     int64_t a[] = {1, 2, 3}, b[] = {3, 4, 1};
@@ -372,7 +307,6 @@ int main(void)
     test_utf8_hash();
     test_config();
     test_chunk();
-    test_fts_query();
     test_rrf();
     printf("%d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
