@@ -53,20 +53,23 @@ fodt_head() { # $1 = dc:title
  </office:font-face-decls>
  <office:styles>
   <style:style style:name="Standard" style:family="paragraph">
+   <style:paragraph-properties style:text-autospace="none"/>
    <style:text-properties style:font-name="NanumGothic" fo:font-size="11pt"
     style:font-name-asian="NanumGothic" style:font-size-asian="11pt"/>
   </style:style>
   <style:style style:name="Heading_20_1" style:display-name="Heading 1"
    style:family="paragraph" style:parent-style-name="Standard"
    style:next-style-name="Standard" style:default-outline-level="1">
-   <style:paragraph-properties fo:margin-top="0.2in" fo:margin-bottom="0.1in"/>
+   <style:paragraph-properties fo:margin-top="0.2in" fo:margin-bottom="0.1in"
+    style:text-autospace="none"/>
    <style:text-properties fo:font-size="20pt" fo:font-weight="bold"
     style:font-size-asian="20pt" style:font-weight-asian="bold"/>
   </style:style>
   <style:style style:name="Heading_20_2" style:display-name="Heading 2"
    style:family="paragraph" style:parent-style-name="Standard"
    style:next-style-name="Standard" style:default-outline-level="2">
-   <style:paragraph-properties fo:margin-top="0.15in" fo:margin-bottom="0.08in"/>
+   <style:paragraph-properties fo:margin-top="0.15in" fo:margin-bottom="0.08in"
+    style:text-autospace="none"/>
    <style:text-properties fo:font-size="16pt" fo:font-weight="bold"
     style:font-size-asian="16pt" style:font-weight-asian="bold"/>
   </style:style>
