@@ -216,8 +216,11 @@ static idx_embedder *open_embedder(cli *c, const char *cmd)
 {
     idx_embedder_params p = idx_embedder_default_params();
     idx_embedder *e = NULL;
-    char *path = askdocs_resolve_model(c->conf.embed_model,
-                                       ASKDOCS_DEFAULT_EMBED_MODEL);
+    char *path;
+    if (strcmp(c->conf.embed_model, "none") == 0)
+        return NULL; /* BM25-only index */
+    path = askdocs_resolve_model(c->conf.embed_model,
+                                 ASKDOCS_DEFAULT_EMBED_MODEL);
     if (!path) {
         fprintf(stderr, "askdocs: out of memory\n");
         exit(EXIT_RUNTIME);
@@ -704,7 +707,23 @@ static idx_embedder *search_embedder(cli *c, const char *cmd,
     idx_embedder *e;
     if (mode == ASKDOCS_MODE_BM25)
         return NULL;
+    if (askdocs_index_dim(ix) == 0) {
+        /* built without vectors: hybrid is BM25; dense has nothing */
+        int64_t docs = 0, chunks = 0;
+        askdocs_index_counts(ix, &docs, &chunks);
+        if (mode == ASKDOCS_MODE_DENSE && chunks > 0) {
+            fprintf(stderr, "askdocs %s: this index has no vectors (it was "
+                            "built with [embed] model = none)\n", cmd);
+            exit(EXIT_RUNTIME);
+        }
+        return NULL;
+    }
     e = open_embedder(c, cmd);
+    if (!e) {
+        fprintf(stderr, "askdocs %s: the index has vectors: configure the "
+                        "embedding model it was built with, not none\n", cmd);
+        exit(EXIT_RUNTIME);
+    }
     if (askdocs_index_check_embedder(ix, c->conf.embed_model,
                                      idx_embedder_dim(e)) != ASKDOCS_OK) {
         fprintf(stderr, "askdocs %s: %s\n", cmd, askdocs_index_errmsg(ix));

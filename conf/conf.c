@@ -31,9 +31,9 @@ typedef struct conf_key {
 
 static const conf_key keys[] = {
     {"index", "chunk_tokens", K_INT, OFF(chunk_tokens), 20, 4000, "200", NULL,
-     "target chunk size in words (a Hangul word counts as one)"},
+     "target chunk size in tokens of the embedding model"},
     {"index", "chunk_overlap", K_INT, OFF(chunk_overlap), 0, 2000, "30", NULL,
-     "words repeated from the previous chunk"},
+     "tokens of whole sentences repeated from the previous chunk"},
     {"index", "max_file_mb", K_INT, OFF(max_file_mb), 1, 4096, "64", NULL,
      "files larger than this are refused"},
     {"index", "max_text_mb", K_INT, OFF(max_text_mb), 1, 4096, "64", NULL,
@@ -62,7 +62,8 @@ static const conf_key keys[] = {
      "chunks per embedding call"},
 
     {"embed", "model", K_STRING, OFF(embed_model), 0, 0, "", NULL,
-     "GGUF embedding model; empty = the one setup installs"},
+     "GGUF embedding model; empty = the one setup installs; none = no "
+     "vectors (BM25 only)"},
     {"embed", "threads", K_INT, OFF(embed_threads), 0, 256, "0", NULL,
      "0 = all online CPUs"},
     {"embed", "max_tokens", K_INT, OFF(embed_max_tokens), 0, 8192, "512", NULL,

@@ -261,7 +261,7 @@ static int heading_level(const char *s, size_t a, size_t b, int markdown)
             return 3;
         if (strncmp(s + i, "Section ", 8) == 0 ||
             strncmp(s + i, "SECTION ", 8) == 0)
-            return 4;
+            return 3;
         if (strncmp(s + i, "Chapter ", 8) == 0 ||
             strncmp(s + i, "CHAPTER ", 8) == 0 ||
             strncmp(s + i, "PART ", 5) == 0 || strncmp(s + i, "Part ", 5) == 0)
@@ -382,8 +382,11 @@ static askdocs_rc split_sentences(const char *s, size_t a, size_t b,
         int end_here = 0;
         if ((c == '.' || c == '!' || c == '?') && i + 1 < b &&
             is_space(s[i + 1])) {
-            /* not after a single digit or capital (e.g. "1.", "U.S.") */
-            end_here = !(i > a && i - start < 3);
+            /* not after one or two characters ("1.", "가.", "U.S.") */
+            size_t k, cps = 0;
+            for (k = start; k < i; k++)
+                cps += ((unsigned char)s[k] & 0xC0) != 0x80 && !is_space(s[k]);
+            end_here = cps > 2;
         } else if (c == '.' && i + 1 == b) {
             end_here = 1;
         } else if ((unsigned char)c == 0xE3 && i + 2 < b &&

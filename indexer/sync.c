@@ -503,6 +503,8 @@ static askdocs_rc write_doc(askdocs_index *ix, const askdocs_config *conf,
             goto fail;
         }
         new_ids[i] = sqlite3_last_insert_rowid(ix->db);
+        if (!p->vecs)
+            continue; /* BM25-only index */
         sqlite3_reset(ins_vec);
         sqlite3_bind_int64(ins_vec, 1, new_ids[i]);
         sqlite3_bind_blob(ins_vec, 2, p->vecs + (size_t)i * (size_t)dim,
@@ -521,7 +523,7 @@ static askdocs_rc write_doc(askdocs_index *ix, const askdocs_config *conf,
     /* committed: the in-memory vectors follow (the file is written later;
      * if we die first, the next open rebuilds it from SQLite) */
     rc = idx_vectors_remove(ix, n_old, old_chunks);
-    if (rc == ASKDOCS_OK)
+    if (rc == ASKDOCS_OK && p->vecs)
         rc = idx_vectors_add(ix, p->chunks.n, p->vecs, new_ids);
     if (rc == ASKDOCS_OK)
         ix->vectors_gen = gen;
@@ -728,10 +730,13 @@ static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
                          askdocs_strerror(frc));
         goto out;
     }
-    rc = embed_chunks(ix, emb, conf->embed_batch, &p, &stats->embed_seconds);
-    if (rc != ASKDOCS_OK)
-        goto out;
-    rc = write_doc(ix, conf, f, old_id, &p, idx_embedder_dim(emb));
+    if (emb) {
+        rc = embed_chunks(ix, emb, conf->embed_batch, &p,
+                          &stats->embed_seconds);
+        if (rc != ASKDOCS_OK)
+            goto out;
+    }
+    rc = write_doc(ix, conf, f, old_id, &p, emb ? idx_embedder_dim(emb) : 0);
     if (rc != ASKDOCS_OK)
         goto out;
     *status = old_id ? ASKDOCS_FILE_UPDATED : ASKDOCS_FILE_ADDED;
@@ -760,9 +765,17 @@ askdocs_rc askdocs_index_sync(askdocs_index *ix, const askdocs_config *conf,
         idx_set_error(ix, ASKDOCS_ERR_INVALID, "index opened read-only");
         return ASKDOCS_ERR_INVALID;
     }
-    rc = idx_record_embedder(ix, conf->embed_model, idx_embedder_dim(emb));
-    if (rc != ASKDOCS_OK)
-        return rc;
+    if (emb) {
+        rc = idx_record_embedder(ix, conf->embed_model, idx_embedder_dim(emb));
+        if (rc != ASKDOCS_OK)
+            return rc;
+    } else if (ix->dim > 0) {
+        idx_set_error(ix, ASKDOCS_ERR_CONFIG,
+                      "the index in %s has vectors of %s: configure that "
+                      "embedding model to add documents",
+                      ix->dir, ix->embed_model);
+        return ASKDOCS_ERR_CONFIG;
+    }
     rc = idx_vectors_ready(ix);
     if (rc != ASKDOCS_OK)
         return rc;

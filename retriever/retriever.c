@@ -211,13 +211,14 @@ askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
         for (i = 0; i < (int)qlen; i++)
             if (clean[i] != ' ' && clean[i] != '\n' && clean[i] != '\t')
                 blank = 0;
-        if (!r->emb) {
+        if (!r->emb && askdocs_index_dim(r->ix) > 0) {
             askdocs_snprintf(r->errmsg, sizeof(r->errmsg),
                              "dense search needs an embedding model");
             rc = ASKDOCS_ERR_MODEL;
             goto out;
         }
-        if (!blank && askdocs_index_dim(r->ix) > 0) {
+        /* an index without vectors ([embed] model = none): BM25 only */
+        if (!blank && r->emb && askdocs_index_dim(r->ix) > 0) {
             const char *t = clean;
             rc = idx_embedder_embed(r->emb, &t, 1, 1, r->qvec);
             if (rc != ASKDOCS_OK) {

@@ -159,7 +159,8 @@ def main():
             for ct, cs, ce in db.execute(
                     "select text, char_start, char_end from chunks where doc_id=?",
                     (did,)):
-                if text[cs:ce] != ct:
+                # (a chunk continuing a table starts with its header row)
+                if text[cs:ce] != ct and not ct.endswith("\n" + text[cs:ce]):
                     bad_slices += 1
         check(bad_slices == 0, "chunk offsets point at their text", bad_slices)
         row = db.execute("select heading from chunks c join documents d on "

@@ -182,8 +182,8 @@ static void test_chunk(void)
     askdocs_rc rc;
     p.markdown = 1;
     p.title = "Master Agreement";
-    p.target_words = 50;
-    p.overlap_words = 5;
+    p.target_tokens = 60;
+    p.overlap_tokens = 5;
     rc = idx_chunk_text(md_doc, strlen(md_doc), &p, &l);
     CHECK(rc == ASKDOCS_OK, "chunk rc %d", rc);
     /* intro, "1. Term", and "2. Termination" which has no body of its own
@@ -219,14 +219,15 @@ static void test_chunk(void)
             askdocs_buf_printf(&b, "Sentence number %d has five words. ", i);
         p.markdown = 0;
         p.title = "Long";
-        p.target_words = 100;
-        p.overlap_words = 10;
+        p.target_tokens = 100;
+        p.overlap_tokens = 10;
         rc = idx_chunk_text(b.data, b.len, &p, &l);
-        CHECK(rc == ASKDOCS_OK && l.n >= 15 && l.n <= 20, "long: %d chunks",
+        /* about 9 estimated tokens per sentence: 11 sentences per chunk */
+        CHECK(rc == ASKDOCS_OK && l.n >= 25 && l.n <= 40, "long: %d chunks",
               l.n);
         for (i = 0; i < l.n; i++) {
-            CHECK(l.v[i].n_words <= 100, "chunk %d has %d words", i,
-                  l.v[i].n_words);
+            CHECK(l.v[i].n_tokens <= 100, "chunk %d has %d tokens", i,
+                  l.v[i].n_tokens);
             CHECK((int)l.v[i].byte_start > prev_start, "monotonic");
             if (i > 0)
                 CHECK(l.v[i].byte_start < l.v[i - 1].byte_end,
@@ -249,7 +250,7 @@ static void test_chunk(void)
             "이 법에서 사용하는 용어의 뜻은 다음과 같다.\n"
             "1. \"개인정보\"란 살아 있는 개인에 관한 정보를 말한다.\n";
         p.title = "개인정보 보호법";
-        p.target_words = 200;
+        p.target_tokens = 200;
         rc = idx_chunk_text(ko, strlen(ko), &p, &l);
         CHECK(rc == ASKDOCS_OK && l.n >= 1, "ko rc");
         found = 0;
@@ -273,6 +274,163 @@ static void test_chunk(void)
     rc = idx_chunk_text(" \n\n \t\n", 6, &p, &l);
     CHECK(rc == ASKDOCS_OK && l.n == 0, "blank text: %d", l.n);
     idx_chunk_list_free(&l);
+}
+
+/* Statute clauses (항 호 목) and English numbering as units and headings. */
+static void test_chunk_structure(void)
+{
+    idx_chunk_params p = idx_chunk_default_params();
+    idx_chunk_list l;
+    int i, found = 0;
+    askdocs_rc rc;
+    const char *ko =
+        "제3조(정보주체의 권리) ① 정보주체는 자신의 개인정보 처리와 관련하여 "
+        "다음 각 호의 권리를 가진다.\n"
+        "1. 개인정보의 처리에 관한 정보를 제공받을 권리\n"
+        "2. 개인정보의 처리 정지, 정정·삭제 및 파기를 요구할 권리\n"
+        "가. 정정을 요구하는 경우에는 그 사유를 적을 것\n"
+        "나. 삭제를 요구하는 경우에는 그 범위를 적을 것\n"
+        "② 제1항에 따른 권리의 행사 방법은 대통령령으로 정한다.\n"
+        "③ 정보주체는 언제든지 동의를 철회할 수 있다.\n";
+    const char *en =
+        "TERMS AND CONDITIONS\n"
+        "\n"
+        "   3. Grant of Patent License. Subject to the terms and conditions "
+        "of this License, each Contributor hereby grants to You a perpetual "
+        "patent license.\n"
+        "\n"
+        "Section 4(a) Redistribution\n"
+        "You may reproduce and distribute copies of the Work.\n"
+        "\n"
+        "1.2.3 Scope of Services\n"
+        "The Supplier provides the services listed in Schedule 1.\n";
+    p.title = "법";
+    p.target_tokens = 30;
+    p.overlap_tokens = 0;
+    rc = idx_chunk_text(ko, strlen(ko), &p, &l);
+    CHECK(rc == ASKDOCS_OK && l.n >= 3, "clauses: %d chunks", l.n);
+    for (i = 0; i < l.n; i++) {
+        const char *t = ko + l.v[i].byte_start;
+        /* every chunk starts at a clause, item or sub-item, never inside */
+        CHECK(strncmp(t, "제3조", 7) == 0 || strncmp(t, "\xE2\x91", 2) == 0 ||
+                  (t[0] >= '1' && t[0] <= '9' && t[1] == '.') ||
+                  strncmp(t, "가.", 4) == 0 || strncmp(t, "나.", 4) == 0 ||
+                  strncmp(t, "정보주체는", 15) == 0,
+              "chunk %d starts at a unit: %.20s", i, t);
+        CHECK(strstr(l.v[i].heading, "제3조(정보주체의 권리)") != NULL,
+              "article in heading: %s", l.v[i].heading);
+    }
+    idx_chunk_list_free(&l);
+
+    p.title = "Apache-2.0";
+    p.target_tokens = 200;
+    rc = idx_chunk_text(en, strlen(en), &p, &l);
+    CHECK(rc == ASKDOCS_OK, "en rc");
+    for (i = 0; i < l.n; i++) {
+        const char *h = l.v[i].heading;
+        if (strstr(h, "3. Grant of Patent License") && !strstr(h, "Section")) {
+            found |= 1;
+            CHECK(strcmp(h, "Apache-2.0 > 3. Grant of Patent License") == 0,
+                  "inline numbered title: %s", h);
+        }
+        if (strstr(h, "Section 4(a) Redistribution")) {
+            found |= 2;
+            CHECK(strstr(h, "3. Grant") == NULL, "same level replaces: %s", h);
+        }
+        if (strstr(h, "1.2.3 Scope of Services"))
+            found |= 4;
+    }
+    CHECK(found == 7, "numbered headings found: %d", found);
+    idx_chunk_list_free(&l);
+}
+
+/* Blocks from an extractor: headings, and a long table split by rows with
+ * its header repeated. */
+static void test_chunk_blocks(void)
+{
+    idx_docbuf b;
+    idx_chunk_params p = idx_chunk_default_params();
+    idx_chunk_list l;
+    char row[3][64];
+    const char *cells[3];
+    size_t lens[3];
+    int i, j, with_prefix = 0;
+    askdocs_rc rc;
+    idx_docbuf_init(&b, 1 << 20, 10);
+    CHECK(idx_docbuf_page(&b) == ASKDOCS_OK, "page 1");
+    idx_docbuf_block(&b, IDX_BLOCK_HEADING, 1, "Fee   Schedule\n", 15);
+    idx_docbuf_block(&b, IDX_BLOCK_PARA, 0, "Fees\tare due\x01 monthly.", 25);
+    idx_docbuf_block(&b, IDX_BLOCK_PARA, 0, " \n\t ", 4); /* dropped */
+    for (i = 0; i < 40; i++) {
+        if (i == 20)
+            idx_docbuf_page(&b);
+        snprintf(row[0], sizeof(row[0]), i ? "Service %d" : "Service", i);
+        snprintf(row[1], sizeof(row[1]), i ? "%d00 EUR" : "Fee", i);
+        snprintf(row[2], sizeof(row[2]), i ? "net %d days" : "Terms", 30 + i);
+        for (j = 0; j < 3; j++) {
+            cells[j] = row[j];
+            lens[j] = strlen(row[j]);
+        }
+        idx_docbuf_row(&b, cells, lens, 3, i == 0);
+    }
+    idx_docbuf_table_end(&b);
+    CHECK(b.rc == ASKDOCS_OK && b.n_pages == 2, "docbuf rc %d pages %d", b.rc,
+          b.n_pages);
+    CHECK(strncmp(b.text.data, "Fee Schedule\n\nFees are due monthly.", 35) ==
+              0,
+          "cleaned text: %.40s", b.text.data);
+    CHECK(b.n_blocks == 42 && b.blocks[2].kind == IDX_BLOCK_TABLE_ROW &&
+              b.blocks[3].header == 2,
+          "blocks %d", b.n_blocks);
+    p.title = "Fees";
+    p.target_tokens = 40;
+    p.overlap_tokens = 10;
+    p.blocks = b.blocks;
+    p.n_blocks = b.n_blocks;
+    p.page_starts = b.page_starts;
+    p.n_pages = b.n_pages;
+    rc = idx_chunk_text(b.text.data, b.text.len, &p, &l);
+    CHECK(rc == ASKDOCS_OK && l.n >= 5, "table chunks: %d", l.n);
+    for (i = 0; i < l.n; i++) {
+        const idx_chunk *c = &l.v[i];
+        const char *t = b.text.data + c->byte_start;
+        const char *e = b.text.data + c->byte_end;
+        CHECK(strcmp(c->heading, "Fees > Fee Schedule") == 0 ||
+                  strcmp(c->heading, "Fees") == 0,
+              "heading %s", c->heading);
+        /* rows are whole: a slice starts at a line start, ends at a line end */
+        CHECK(c->byte_start == 0 || t[-1] == '\n', "chunk %d starts a line", i);
+        CHECK(*e == '\n' || *e == '\0', "chunk %d ends a line", i);
+        if (c->prefix_end > c->prefix_start) {
+            with_prefix++;
+            CHECK(strncmp(b.text.data + c->prefix_start, "Service | Fee | Terms",
+                          21) == 0,
+                  "header repeated");
+            CHECK(strncmp(t, "Service ", 8) == 0, "continues the table");
+        }
+        CHECK(c->page_start >= 1 && c->page_end <= 2 &&
+                  c->page_start <= c->page_end,
+              "pages %d-%d", c->page_start, c->page_end);
+    }
+    CHECK(with_prefix >= 3, "continued table chunks repeat the header: %d",
+          with_prefix);
+    CHECK(l.v[l.n - 1].page_end == 2, "last chunk on page 2");
+    idx_chunk_list_free(&l);
+    idx_docbuf_free(&b);
+}
+
+static void test_dates(void)
+{
+    const char *t = "Signed on March 1, 2024 and 2024-03-01; 효력 발생일 "
+                    "2025년 1월 15일, 시행 2025. 2. 3., amended 7 July 2023. "
+                    "Not dates: 2024-13-01, 12345-01-01, v1.2.3, 31 Foo 2020.";
+    char *d = idx_find_dates(t, strlen(t), 16);
+    CHECK(d && strcmp(d, "2024-03-01,2025-01-15,2025-02-03,2023-07-07") == 0,
+          "dates: %s", d ? d : "(null)");
+    askdocs_free(d);
+    d = idx_find_dates("", 0, 16);
+    CHECK(d && *d == '\0', "no dates");
+    askdocs_free(d);
 }
 
 static void test_rrf(void)
@@ -307,6 +465,9 @@ int main(void)
     test_utf8_hash();
     test_config();
     test_chunk();
+    test_chunk_structure();
+    test_chunk_blocks();
+    test_dates();
     test_rrf();
     printf("%d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
