@@ -1237,9 +1237,28 @@ static int cmd_version(void)
     return 0;
 }
 
+/* llama.cpp's CPU backend synchronises its threads with OpenMP barriers.
+ * libgomp's default is to spin at a barrier for a long time; when another
+ * process holds one of the cores, the spinning thread starves the one it
+ * waits for, and a 2-thread embedding run on a 2-core machine was measured
+ * 10-35x slower than with 1 thread (docs/benchmarks.md). With
+ * OMP_WAIT_POLICY=passive waiting threads sleep instead. libgomp reads the
+ * variable when it is loaded, before main, so the program re-executes itself
+ * once with it set, unless the user chose a policy. */
+static void set_omp_wait_policy(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
+        return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    /* exec failed: go on with the default policy */
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd;
+    set_omp_wait_policy(argv);
     if (argc < 2) {
         fputs(help_main, stderr);
         return EXIT_USAGE;
