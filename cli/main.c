@@ -555,6 +555,8 @@ static json_t *hit_json(const askdocs_chunk_info *ci, const askdocs_hit *h,
     json_object_set_new(o, "page", ci->page_start > 0
                                        ? json_integer(ci->page_start)
                                        : json_null());
+    if (ci->page_end > ci->page_start)
+        json_object_set_new(o, "page_end", json_integer(ci->page_end));
     json_object_set_new(o, "chunk_id", json_integer(ci->id));
     json_object_set_new(o, "score", json_real(h->score));
     json_object_set_new(o, "text", json_string(ci->text));
@@ -583,7 +585,9 @@ static void print_text_hit(int rank, const askdocs_chunk_info *ci,
             if (snip[i] == '\n')
                 snip[i] = ' ';
     printf("%d. %s", rank, ci->doc);
-    if (ci->page_start > 0)
+    if (ci->page_end > ci->page_start)
+        printf(", pp. %d-%d", ci->page_start, ci->page_end);
+    else if (ci->page_start > 0)
         printf(", p. %d", ci->page_start);
     printf("  [chunk %lld, score %.4f]\n", (long long)ci->id, h->score);
     if (ci->heading && *ci->heading)

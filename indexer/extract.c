@@ -251,6 +251,11 @@ static askdocs_rc extract_structured(const format *f, const char *path,
     char stem[256];
 
     memset(&cx, 0, sizeof(cx));
+    if (n == 0) {
+        askdocs_snprintf(err, errlen, "%s: empty file, not a %s document", path,
+                         f->type);
+        return ASKDOCS_ERR_CORRUPT;
+    }
     idx_docbuf_init(&b, lim->max_text_bytes, lim->max_pages);
     cx.path = path;
     cx.data = data;
@@ -283,7 +288,10 @@ static askdocs_rc extract_structured(const format *f, const char *path,
         doc->title = cx.title;
         cx.title = NULL;
     } else {
-        doc->title = title_from_blocks(&b);
+        /* a workbook's first heading is a sheet name, not its title */
+        doc->title = strcmp(f->type, "xlsx") != 0 && strcmp(f->type, "csv") != 0
+                         ? title_from_blocks(&b)
+                         : NULL;
         if (!doc->title) {
             stem_title(path, stem, sizeof(stem));
             doc->title = askdocs_strdup(stem);

@@ -682,6 +682,11 @@ static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
     }
     frc = askdocs_read_file(f->path, (size_t)conf->max_file_mb << 20, &data,
                             &len, err, errlen);
+    if (frc == ASKDOCS_ERR_TOOBIG) {
+        size_t l = strlen(err);
+        askdocs_snprintf(err + l, errlen - l, " (index.max_file_mb = %d)",
+                         conf->max_file_mb);
+    }
     if (frc != ASKDOCS_OK)
         goto out; /* the file's problem, not the index's */
     stats->bytes += (int64_t)len;

@@ -1283,11 +1283,43 @@ static const char *const stop_words[] = {
 };
 
 typedef struct match_ctx {
-    char t[2 * MATCH_MAX_TERMS][TOK_MAX_TERM + 1];
-    unsigned char len[2 * MATCH_MAX_TERMS];
+    /* a term, or a number and its counter ("3" PAIR_SEP "조") searched as
+     * a phrase: "제3조" must not match every 3 and every 조 */
+    char t[2 * MATCH_MAX_TERMS][2 * TOK_MAX_TERM + 2];
+    unsigned short len[2 * MATCH_MAX_TERMS];
     unsigned char stop[2 * MATCH_MAX_TERMS];
     int n, nstop, ncontent;
+    const char *q;            /* the query, for the gap between terms */
+    int prev_number;          /* index of the last term if a number, -1 */
+    int prev_end;             /* its end offset in q */
 } match_ctx;
+
+#define PAIR_SEP '\x01'
+
+static int is_number_term(const char *t, int n)
+{
+    int i, digit = 0;
+    for (i = 0; i < n; i++) {
+        if (t[i] >= '0' && t[i] <= '9')
+            digit = 1;
+        else if (t[i] != '.')
+            return 0;
+    }
+    return digit;
+}
+
+/* The legal counters the analyser splits from a number (조 항 호 목 장 절
+ * 편 관). */
+static int is_counter_term(const char *t, int n)
+{
+    static const char *const c[] = {"조", "항", "호", "목",
+                                    "장", "절", "편", "관"};
+    size_t k;
+    for (k = 0; k < sizeof(c) / sizeof(*c); k++)
+        if (eq(t, (size_t)n, c[k]))
+            return 1;
+    return 0;
+}
 
 static int is_stop(const char *t, size_t n)
 {
@@ -1302,12 +1334,39 @@ static int match_emit(void *u, int flags, const char *t, int n, int start,
                       int end)
 {
     match_ctx *m = u;
-    int k, st;
+    int k, st, prev = m->prev_number, prev_end = m->prev_end;
     (void)flags;
-    (void)start;
-    (void)end;
+    m->prev_number = -1;
     if (n <= 0 || n > TOK_MAX_TERM)
         return 0;
+    if (prev >= 0 && prev == m->n - 1 && is_counter_term(t, n) &&
+        start >= prev_end) {
+        /* "12조", "제 12 조": only blanks between number and counter */
+        int g, blank = 1;
+        for (g = prev_end; g < start; g++)
+            if (m->q[g] != ' ' && m->q[g] != '\t')
+                blank = 0;
+        /* the pair as a phrase, next to the bare number (which stays:
+         * "1047호" may be a room number written without 호 elsewhere) */
+        if (blank && m->len[prev] + 1 + n <= 2 * TOK_MAX_TERM + 1 &&
+            m->n < 2 * MATCH_MAX_TERMS && m->ncontent < MATCH_MAX_TERMS) {
+            char *d = m->t[m->n];
+            memcpy(d, m->t[prev], m->len[prev]);
+            d[m->len[prev]] = PAIR_SEP;
+            memcpy(d + m->len[prev] + 1, t, (size_t)n);
+            m->len[m->n] = (unsigned short)(m->len[prev] + 1 + n);
+            m->stop[m->n] = 0;
+            /* the same pair twice counts once */
+            for (k = 0; k < m->n; k++)
+                if (m->len[k] == m->len[m->n] &&
+                    memcmp(m->t[k], m->t[m->n], m->len[k]) == 0)
+                    return 0;
+            m->n++;
+            if (++m->ncontent >= MATCH_MAX_TERMS)
+                return STOP_FULL;
+            return 0;
+        }
+    }
     for (k = 0; k < m->n; k++)
         if (m->len[k] == n && memcmp(m->t[k], t, (size_t)n) == 0)
             return 0;
@@ -1315,8 +1374,12 @@ static int match_emit(void *u, int flags, const char *t, int n, int start,
     if (st ? m->nstop >= MATCH_MAX_TERMS : m->ncontent >= MATCH_MAX_TERMS)
         return 0;
     memcpy(m->t[m->n], t, (size_t)n);
-    m->len[m->n] = (unsigned char)n;
+    m->len[m->n] = (unsigned short)n;
     m->stop[m->n] = (unsigned char)st;
+    if (!st && is_number_term(t, n)) {
+        m->prev_number = m->n;
+        m->prev_end = end;
+    }
     m->n++;
     if (st)
         m->nstop++;
@@ -1346,6 +1409,8 @@ askdocs_rc idx_analyzer_match(idx_analyzer *a, const char *q, size_t n,
         rc = ASKDOCS_ERR_NOMEM;
         goto done;
     }
+    m->q = q;
+    m->prev_number = -1;
     rc = work_new(a, &w);
     if (rc != ASKDOCS_OK)
         goto done;
@@ -1359,10 +1424,15 @@ askdocs_rc idx_analyzer_match(idx_analyzer *a, const char *q, size_t n,
         if (m->stop[k] != want_stop)
             continue;
         rc = askdocs_buf_puts(out, first ? "\"" MARK : " OR \"" MARK);
-        /* a term never holds '"', but FTS5 escaping is cheap insurance */
+        /* a term never holds '"', but FTS5 escaping is cheap insurance;
+         * a number-counter pair is the phrase "3" + "조" */
         for (i = 0; i < m->len[k] && rc == ASKDOCS_OK; i++)
-            rc = askdocs_buf_append(out, m->t[k][i] == '"' ? "\"\"" : &m->t[k][i],
-                                    m->t[k][i] == '"' ? 2 : 1);
+            rc = m->t[k][i] == PAIR_SEP
+                     ? askdocs_buf_puts(out, "\" + \"" MARK)
+                     : askdocs_buf_append(out,
+                                          m->t[k][i] == '"' ? "\"\""
+                                                            : &m->t[k][i],
+                                          m->t[k][i] == '"' ? 2 : 1);
         if (rc == ASKDOCS_OK)
             rc = askdocs_buf_append(out, "\"", 1);
         first = 0;
