@@ -114,15 +114,20 @@ def test_kills(a, tmp, docs, kills):
     data = os.path.join(tmp, "killed")
     rng = random.Random(11)
     bad = []
+    mid_run = 0
     for k in range(kills):
-        # kill somewhere in the first 90% of what a full run would take
-        # (always some work left: the earlier rounds committed the rest)
-        delay = rng.uniform(0.05, max(0.5, t_full * 0.9))
+        # even rounds start from nothing, odd rounds resume what the last
+        # kill left; the kill moments spread over a whole indexing run
+        if k % 2 == 0:
+            shutil.rmtree(data, ignore_errors=True)
+        frac = (k + rng.uniform(0.1, 0.9)) / kills
+        delay = frac * t_full * (1.0 if k % 2 == 0 else 0.5)
         p = subprocess.Popen([a.exe, "index", "--data", data, "--quiet", docs],
                              env=a.env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         time.sleep(delay)
         killed = p.poll() is None
+        mid_run += killed
         p.send_signal(signal.SIGKILL)
         p.wait()
         if not os.path.exists(os.path.join(data, "askdocs.db")):
@@ -142,6 +147,8 @@ def test_kills(a, tmp, docs, kills):
         print(f"     kill {k}: after {delay:.2f}s (running: {killed}), "
               f"{len(state)} documents committed, check "
               f"{'ok' if ok else 'FAILED'}", flush=True)
+    check(mid_run >= kills // 2, f"{mid_run} of {kills} kills hit a running "
+          "indexer", mid_run)
     check(not bad, f"after each of {kills} kills the index opens, passes "
           "status --check, searches, and holds only whole documents equal "
           "to the reference", bad[:3])
