@@ -1241,19 +1241,20 @@ static int cmd_version(void)
     return 0;
 }
 
-/* llama.cpp's CPU backend synchronises its threads with OpenMP barriers.
- * libgomp's default is to spin at a barrier for a long time; when another
- * process holds one of the cores, the spinning thread starves the one it
- * waits for, and a 2-thread embedding run on a 2-core machine was measured
- * 10-35x slower than with 1 thread (docs/benchmarks.md). With
- * OMP_WAIT_POLICY=passive waiting threads sleep instead. libgomp reads the
- * variable when it is loaded, before main, so the program re-executes itself
- * once with it set, unless the user chose a policy. */
+/* llama.cpp's CPU backend synchronises its threads with OpenMP barriers,
+ * and libgomp's default is to spin at a barrier for a long time. When
+ * another process holds one of the cores, the spinning thread starves the
+ * one it waits for: 2-thread embedding on a 2-core machine was measured
+ * 8-35x slower than 1 thread. A short spin (GOMP_SPINCOUNT=1000) keeps
+ * almost all of the idle-machine speed and avoids the collapse
+ * (docs/benchmarks.md). libgomp reads the variable when it is loaded,
+ * before main, so the program re-executes itself once with it set, unless
+ * the user chose a policy. */
 static void set_omp_wait_policy(char **argv)
 {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
         return;
-    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0)
+    if (setenv("GOMP_SPINCOUNT", "1000", 1) != 0)
         return;
     execv("/proc/self/exe", argv);
     /* exec failed: go on with the default policy */
