@@ -358,9 +358,13 @@ static void test_chunk_blocks(void)
     askdocs_rc rc;
     idx_docbuf_init(&b, 1 << 20, 10);
     CHECK(idx_docbuf_page(&b) == ASKDOCS_OK, "page 1");
-    idx_docbuf_block(&b, IDX_BLOCK_HEADING, 1, "Fee   Schedule\n", 15);
-    idx_docbuf_block(&b, IDX_BLOCK_PARA, 0, "Fees\tare due\x01 monthly.", 25);
-    idx_docbuf_block(&b, IDX_BLOCK_PARA, 0, " \n\t ", 4); /* dropped */
+    {
+        static const char *const h = "Fee   Schedule\n", *para =
+            "Fees\tare due\x01 monthly.", *blank = " \n\t ";
+        idx_docbuf_block(&b, IDX_BLOCK_HEADING, 1, h, strlen(h));
+        idx_docbuf_block(&b, IDX_BLOCK_PARA, 0, para, strlen(para));
+        idx_docbuf_block(&b, IDX_BLOCK_PARA, 0, blank, strlen(blank)); /* dropped */
+    }
     for (i = 0; i < 40; i++) {
         if (i == 20)
             idx_docbuf_page(&b);
