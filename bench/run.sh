@@ -24,6 +24,17 @@ printf '{"query": "What notice period applies to termination for convenience?"}\
 say "$build/bench_search DATA q.jsonl (samples)"
 "$build/bench_search" "$tmp/samples" "$tmp/q.jsonl" 200 10
 
+say "bench/make_pdf_corpus.sh CORPUS 1000  (LibreOffice: licences + Korean samples as PDF)"
+bash "$here/bench/make_pdf_corpus.sh" "$tmp/corpus" 1000
+say "$build/bench_index CORPUS/pdf DICT EMBED_MODEL 256"
+"$build/bench_index" "$tmp/corpus/pdf" "$cache/dict/mecab-ko-dic" \
+  "$models/multilingual-e5-small-q4_0.gguf" 256 2>/dev/null
+say "time pdftotext over the same PDFs (poppler-utils, one process per file)"
+/usr/bin/time -f "pdftotext: %e s" bash -c "for f in '$tmp'/corpus/pdf/*.pdf; do pdftotext -q \"\$f\" /dev/null; done"
+say "/usr/bin/time askdocs index --data DATA CORPUS/pdf --format json  (peak RSS of the real indexer)"
+/usr/bin/time -f "askdocs index: %e s, peak RSS %M KB" "$build/askdocs" index -q \
+  --data "$tmp/pdfidx" --format json "$tmp/corpus/pdf"
+
 if [ -n "$sets" ] && [ -d "$sets/korquad-dev" ]; then
   say "$build/askdocs index --data DATA korquad-dev/docs --format json"
   "$build/askdocs" index -q --data "$tmp/kq" --format json "$sets/korquad-dev/docs"

@@ -155,7 +155,7 @@ static const char *const help_ask =
     "Options:\n"
     "  --data DIR            index directory\n"
     "  --model FILE|none     GGUF chat model; none = extractive answers\n"
-    "  --evidence N          passages given to the model (default 3)\n"
+    "  --evidence N          passages given to the model (default 2)\n"
     "  --mode hybrid|bm25|dense  retrieval mode (default hybrid)\n"
     "  --format text|jsonl   default: text for QUESTION, jsonl for stdin\n"
     FILTER_HELP;

@@ -97,7 +97,7 @@ static const conf_key keys[] = {
      NULL, "answer length cap in tokens"},
     {"generate", "temperature", K_DOUBLE, OFF(temperature), 0, 2, "0", NULL,
      "0 = greedy decoding"},
-    {"generate", "evidence", K_INT, OFF(evidence), 1, 50, "3", NULL,
+    {"generate", "evidence", K_INT, OFF(evidence), 1, 50, "2", NULL,
      "passages given to the model"},
     {"generate", "min_support", K_DOUBLE, OFF(min_support), 0, 1, "0.35",
      NULL, "share of a sentence's words a passage must hold to support it"},

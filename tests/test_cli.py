@@ -145,12 +145,17 @@ def main():
         check(s.get("chunks", 0) > 30, "chunks written", s)
         db = sqlite3.connect(os.path.join(data, "askdocs.db"))
         docs_n = db.execute("select count(*) from documents").fetchone()[0]
-        fts_n = db.execute("select count(*) from chunks_fts").fetchone()[0]
+        # the FTS5 table needs askdocs' tokenizer: status --check runs
+        # FTS5's integrity-check (index against chunks) inside askdocs
+        rc_st, out_st, err_st = a.run("status", "--data", data, "--check",
+                                      "--format", "json")
+        st = json.loads(out_st) if rc_st == 0 and out_st.strip() else {}
+        fts_n = st.get("chunks") if st.get("consistent") else -1
         ch_n = db.execute("select count(*) from chunks").fetchone()[0]
         emb_n = db.execute("select count(*) from embeddings").fetchone()[0]
         check(docs_n == n_good and fts_n == ch_n == emb_n,
               "documents, chunks, FTS rows and embeddings agree",
-              (docs_n, ch_n, fts_n, emb_n))
+              (docs_n, ch_n, fts_n, emb_n, st, err_st[-300:]))
         mode = db.execute("pragma journal_mode").fetchone()[0]
         check(mode == "wal", "database in WAL mode", mode)
         # every chunk is a verbatim slice of the stored document text
