@@ -42,14 +42,14 @@ int idx_extension_allowed(const char *path, const char *exts)
     return 0;
 }
 
-/* Convert in[0..n) from encoding from to UTF-8 (caller frees *out). */
-static askdocs_rc convert(const char *from, const char *in, size_t n,
-                          char **out, size_t *out_len)
+askdocs_rc idx_to_utf8(const char *from, const char *in, size_t n,
+                       char **out, size_t *out_len)
 {
     iconv_t cd = iconv_open("UTF-8", from);
     size_t cap = n * 2 + 16, left_in = n, left_out;
     char *buf = NULL, *ip = (char *)in, *op;
     askdocs_rc rc = ASKDOCS_OK;
+    *out = NULL;
     if (cd == (iconv_t)-1)
         return ASKDOCS_ERR_UNSUPPORTED;
     buf = askdocs_malloc(cap + 1);
@@ -132,10 +132,10 @@ static askdocs_rc extract_plain(const char *path, const char *data, size_t n,
 
     if (n >= 2 && (unsigned char)data[0] == 0xFF &&
         (unsigned char)data[1] == 0xFE) {
-        rc = convert("UTF-16LE", data + 2, n - 2, &conv, &conv_len);
+        rc = idx_to_utf8("UTF-16LE", data + 2, n - 2, &conv, &conv_len);
     } else if (n >= 2 && (unsigned char)data[0] == 0xFE &&
                (unsigned char)data[1] == 0xFF) {
-        rc = convert("UTF-16BE", data + 2, n - 2, &conv, &conv_len);
+        rc = idx_to_utf8("UTF-16BE", data + 2, n - 2, &conv, &conv_len);
     } else {
         for (i = 0; i < n; i++)
             nul += data[i] == '\0';
@@ -149,7 +149,7 @@ static askdocs_rc extract_plain(const char *path, const char *data, size_t n,
         }
         if (!askdocs_utf8_valid(data, n)) {
             /* Korean documents still come in CP949 / EUC-KR */
-            if (convert("CP949", data, n, &conv, &conv_len) != ASKDOCS_OK) {
+            if (idx_to_utf8("CP949", data, n, &conv, &conv_len) != ASKDOCS_OK) {
                 askdocs_free(conv);
                 conv = NULL; /* keep it, replacing bad bytes */
             }

@@ -152,40 +152,6 @@ static askdocs_rc row_emit(idx_docbuf *b, rowbuf *r, int is_header)
     return rc;
 }
 
-/* Convert in[0..n) from encoding from to UTF-8 (caller frees *out with
- * askdocs_free). UTF-8 needs at most twice the bytes of any of the
- * encodings we convert from (UTF-16, CP949). */
-static askdocs_rc to_utf8(const char *from, const char *in, size_t n,
-                          char **out, size_t *out_len)
-{
-    iconv_t cd = iconv_open("UTF-8", from);
-    size_t cap = n * 2 + 16, left_in = n, left_out;
-    char *buf = NULL, *ip = (char *)in, *op;
-    askdocs_rc rc = ASKDOCS_OK;
-    *out = NULL;
-    if (cd == (iconv_t)-1)
-        return ASKDOCS_ERR_UNSUPPORTED;
-    buf = askdocs_malloc(cap + 1);
-    if (!buf) {
-        rc = ASKDOCS_ERR_NOMEM;
-        goto out;
-    }
-    op = buf;
-    left_out = cap;
-    if (iconv(cd, &ip, &left_in, &op, &left_out) == (size_t)-1) {
-        rc = ASKDOCS_ERR_INVALID;
-        goto out;
-    }
-    *op = '\0';
-    *out_len = (size_t)(op - buf);
-    *out = buf;
-    buf = NULL;
-out:
-    askdocs_free(buf);
-    iconv_close(cd);
-    return rc;
-}
-
 /* s[0..n) with whitespace runs collapsed to one space and the ends
  * trimmed, at most 500 bytes (caller frees with askdocs_free). *out is NULL
  * when nothing is left. */
@@ -1037,7 +1003,7 @@ static askdocs_rc decode_text(idx_extract_ctx *cx, const char **s, size_t *n,
     *conv = NULL;
     if (cx->n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) ||
                        (u[0] == 0xFE && u[1] == 0xFF))) {
-        rc = to_utf8(u[0] == 0xFF ? "UTF-16LE" : "UTF-16BE", cx->data + 2,
+        rc = idx_to_utf8(u[0] == 0xFF ? "UTF-16LE" : "UTF-16BE", cx->data + 2,
                      cx->n - 2, conv, &conv_len);
         if (rc != ASKDOCS_OK) {
             askdocs_snprintf(cx->err, sizeof(cx->err),
@@ -1062,7 +1028,7 @@ static askdocs_rc decode_text(idx_extract_ctx *cx, const char **s, size_t *n,
     /* Korean spreadsheets are still exported in CP949; when that fails
      * too, the bytes stay as they are and the builder replaces bad ones */
     if (!askdocs_utf8_valid(cx->data, cx->n)) {
-        rc = to_utf8("CP949", cx->data, cx->n, conv, &conv_len);
+        rc = idx_to_utf8("CP949", cx->data, cx->n, conv, &conv_len);
         if (rc == ASKDOCS_OK) {
             *s = *conv;
             *n = conv_len;

@@ -204,6 +204,13 @@ void idx_document_free(idx_document *doc);
  * dates in order of appearance, comma-separated, at most max. Caller frees;
  * NULL on OOM. */
 char *idx_find_dates(const char *s, size_t n, int max);
+/* Convert in[0..n) from encoding from (an iconv name: "CP949",
+ * "UTF-16LE", ...) to UTF-8 into *out (NUL-terminated; caller frees with
+ * askdocs_free). UTF-8 needs at most twice the bytes of the encodings we
+ * convert from. ASKDOCS_ERR_INVALID when the input is not in that
+ * encoding, ASKDOCS_ERR_UNSUPPORTED when iconv does not know it. */
+askdocs_rc idx_to_utf8(const char *from, const char *in, size_t n,
+                       char **out, size_t *out_len);
 /* 1 if path's extension is in the comma-separated list exts. */
 int idx_extension_allowed(const char *path, const char *exts);
 
