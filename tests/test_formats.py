@@ -31,31 +31,11 @@ import tempfile
 import zipfile
 from xml.sax.saxutils import escape
 
-FAILS = []
-PASSES = 0
+from testlib import FAILS, Runner, check, finish
 
 
-def check(cond, what, detail=""):
-    global PASSES
-    if cond:
-        PASSES += 1
-        print(f"ok   {what}")
-    else:
-        FAILS.append(what)
-        print(f"FAIL {what} {detail}")
 
-
-class Askdocs:
-    def __init__(self, exe, env):
-        self.exe = exe
-        self.env = env
-
-    def run(self, *args, stdin=None, timeout=900):
-        p = subprocess.run([self.exe, *args], input=stdin, capture_output=True,
-                           env=self.env, timeout=timeout)
-        return p.returncode, p.stdout.decode("utf-8", "replace"), \
-            p.stderr.decode("utf-8", "replace")
-
+class Askdocs(Runner):
     def index(self, data, docs):
         rc, out, err = self.run("index", "--data", data, "--format", "json",
                                 docs)
@@ -329,8 +309,7 @@ def main():
             print("kept", tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{PASSES} passed, {len(FAILS)} failed")
-    return 1 if FAILS else 0
+    return finish()
 
 
 def run(a, args, docs, data):

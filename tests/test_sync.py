@@ -21,18 +21,8 @@ import tempfile
 import threading
 import time
 
-FAILS = []
-PASSES = 0
+from testlib import FAILS, Runner, check, finish
 
-
-def check(cond, what, detail=""):
-    global PASSES
-    if cond:
-        PASSES += 1
-        print(f"ok   {what}", flush=True)
-    else:
-        FAILS.append(what)
-        print(f"FAIL {what} {detail}", flush=True)
 
 
 def make_corpus(root, n_files):
@@ -76,16 +66,7 @@ def index_state(data):
     return out
 
 
-class Askdocs:
-    def __init__(self, exe, env):
-        self.exe, self.env = exe, env
-
-    def run(self, *args, stdin=None, timeout=900):
-        p = subprocess.run([self.exe, *args], input=stdin, capture_output=True,
-                           env=self.env, timeout=timeout)
-        return p.returncode, p.stdout.decode("utf-8", "replace"), \
-            p.stderr.decode("utf-8", "replace")
-
+class Askdocs(Runner):
     def status(self, data):
         rc, out, err = self.run("status", "--data", data, "--check",
                                 "--format", "json")
@@ -299,10 +280,7 @@ def main():
         test_watch(a, tmp, docs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{PASSES} passed, {len(FAILS)} failed")
-    for f in FAILS:
-        print(f"  failed: {f}")
-    return 1 if FAILS else 0
+    return finish()
 
 
 if __name__ == "__main__":
