@@ -359,6 +359,7 @@ typedef struct progress {
     double t0;
     int64_t chunks;
     json_t *failures; /* json mode: [{path, error}] (capped) */
+    json_t *warnings; /* json mode: [{path, warning}] (capped) */
 } progress;
 
 #define MAX_REPORTED_FAILURES 1000
@@ -379,6 +380,15 @@ static void on_progress(const askdocs_ingest_event *ev, void *user)
                 p->failures,
                 json_pack("{s:s,s:s}", "path", ev->path, "error",
                           ev->error ? ev->error : "failed"));
+    } else if (ev->warning) {
+        if (askdocs_log_level >= 1)
+            fprintf(stderr, "%s: %s (%d chunks); warning: %s\n",
+                    names[ev->status], ev->path, ev->n_chunks, ev->warning);
+        if (p->warnings &&
+            json_array_size(p->warnings) < MAX_REPORTED_FAILURES)
+            json_array_append_new(p->warnings,
+                                  json_pack("{s:s,s:s}", "path", ev->path,
+                                            "warning", ev->warning));
     } else if (ev->status == ASKDOCS_FILE_REMOVED ||
                ev->status == ASKDOCS_FILE_MOVED) {
         if (askdocs_log_level >= 1)
@@ -421,8 +431,9 @@ static void print_summary(const askdocs_ingest_stats *st, progress *pr)
             "unchanged", st->unchanged, "removed", st->removed, "moved",
             st->moved, "failed", st->failed, "chunks",
             (json_int_t)st->chunks_written, "seconds", st->seconds,
-            "embed_seconds", st->embed_seconds, "failures",
-            pr->failures ? pr->failures : json_array());
+            "embed_seconds", st->embed_seconds, "failures", pr->failures);
+        if (j && pr->warnings)
+            json_object_set(j, "warnings", pr->warnings);
         if (j) {
             json_dumpf(j, stdout, JSON_COMPACT);
             fputc('\n', stdout);
@@ -431,6 +442,8 @@ static void print_summary(const askdocs_ingest_stats *st, progress *pr)
         }
         if (pr->failures)
             json_array_clear(pr->failures);
+        if (pr->warnings)
+            json_array_clear(pr->warnings);
     } else if (askdocs_log_level >= 1) {
         fprintf(stderr,
                 "%d files: %d added, %d updated, %d unchanged, %d moved, "
@@ -516,8 +529,10 @@ static int cmd_index(int argc, char **argv)
     pr.tty = isatty(2);
     pr.json = c.format == FMT_JSONL;
     pr.t0 = askdocs_now_ms();
-    if (pr.json)
+    if (pr.json) {
         pr.failures = json_array();
+        pr.warnings = json_array();
+    }
     if (c.watch) {
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
@@ -538,6 +553,7 @@ static int cmd_index(int argc, char **argv)
     if (rc != ASKDOCS_OK)
         fprintf(stderr, "askdocs index: %s\n", askdocs_index_errmsg(ix));
     json_decref(pr.failures);
+    json_decref(pr.warnings);
     askdocs_index_close(ix);
     idx_embedder_free(emb);
     askdocs_config_free(&c.conf);

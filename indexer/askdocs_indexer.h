@@ -60,6 +60,8 @@ typedef struct askdocs_ingest_event {
     askdocs_file_status status;
     int n_chunks;                /* chunks written for this file */
     const char *error;           /* FAILED: what went wrong (borrowed) */
+    const char *warning;         /* ADDED/UPDATED: a note on the extraction,
+                                    e.g. pages without text, or NULL */
     int files_done, files_total; /* progress */
     double bytes_done, bytes_total;
 } askdocs_ingest_event;

@@ -658,8 +658,8 @@ static askdocs_rc touch_doc(askdocs_index *ix, int64_t id, const file_ent *f)
 static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
                             idx_embedder *emb, const file_ent *f,
                             askdocs_file_status *status, int *n_chunks,
-                            char *err, size_t errlen,
-                            askdocs_ingest_stats *stats)
+                            char *err, size_t errlen, char *warn,
+                            size_t warnlen, askdocs_ingest_stats *stats)
 {
     prepared_doc p;
     char *data = NULL, old_sha[65];
@@ -746,6 +746,7 @@ static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
         goto out;
     *status = old_id ? ASKDOCS_FILE_UPDATED : ASKDOCS_FILE_ADDED;
     *n_chunks = p.chunks.n;
+    askdocs_snprintf(warn, warnlen, "%s", p.doc.warning);
 out:
     askdocs_free(data);
     prepared_free(&p);
@@ -842,11 +843,11 @@ askdocs_rc askdocs_index_sync(askdocs_index *ix, const askdocs_config *conf,
     stats->files = files.n;
     for (i = 0; i < files.n; i++) {
         askdocs_ingest_event ev;
-        char err[1024] = "";
+        char err[1024] = "", warn[256] = "";
         askdocs_file_status status;
         int n_chunks = 0;
         rc = sync_file(ix, conf, emb, &files.v[i], &status, &n_chunks, err,
-                       sizeof(err), stats);
+                       sizeof(err), warn, sizeof(warn), stats);
         if (rc != ASKDOCS_OK)
             goto out;
         bytes_done += (double)files.v[i].size;
@@ -871,6 +872,7 @@ askdocs_rc askdocs_index_sync(askdocs_index *ix, const askdocs_config *conf,
         ev.status = status;
         ev.n_chunks = n_chunks;
         ev.error = status == ASKDOCS_FILE_FAILED ? err : NULL;
+        ev.warning = warn[0] ? warn : NULL;
         ev.files_done = i + 1;
         ev.files_total = files.n;
         ev.bytes_done = bytes_done;

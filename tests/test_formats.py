@@ -415,6 +415,14 @@ def run(a, args, docs, data):
                   f"{rel}: the message names the setting {LIMIT_KEY[why]}",
                   repr(msg))
     check(s.get("chunks", 0) > len(good), "chunks written", s.get("chunks"))
+    # the empty third page of multipage.pdf is reported, the file indexed
+    warns = {os.path.relpath(w.get("path", ""), docs): w.get("warning", "")
+             for w in s.get("warnings", [])}
+    check("no text layer" in warns.get("office/multipage.pdf", "") and
+          "1 of 4 pages" in warns.get("office/multipage.pdf", ""),
+          "a PDF page without text is reported as a warning", warns)
+    check("office/multipage.pdf" in err and "warning: " in err,
+          "the warning is on stderr too")
 
     rc, out, err = a.run("status", "--data", data, "--check", "--format",
                          "json")
