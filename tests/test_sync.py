@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import random
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -206,6 +207,19 @@ def test_moves_and_progress(a, tmp, docs):
           err[-300:])
     os.rename(dst, src)
     os.rmdir(dst_dir)
+    # on a terminal (a pty from util-linux' script): a progress bar redrawn
+    # in place with files, MB, chunks/s and ETA
+    if shutil.which("script"):
+        with open(os.path.join(docs, "part3", "doc003.txt"), "a") as f:
+            f.write("\nAddendum: the Numbat clause applies.\n")
+        cmd = " ".join(shlex.quote(x) for x in
+                       [a.exe, "index", "--data", data, docs])
+        p = subprocess.run(["script", "-qec", cmd, "/dev/null"],
+                           capture_output=True, env=a.env, timeout=600)
+        out = p.stdout.decode("utf-8", "replace")
+        check(p.returncode == 0 and "\r\033[K[" in out and "ETA" in out and
+              "chunks/s" in out and "files" in out and " MB" in out,
+              "a progress bar on a terminal", out[-300:])
 
 
 def wait_for(pred, timeout=120):
