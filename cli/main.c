@@ -716,6 +716,10 @@ static askdocs_retriever_params retriever_params(const cli *c, int mode)
     p.rrf_k = c->conf.rrf_k;
     p.bm25_weight = c->conf.bm25_weight;
     p.dense_weight = c->conf.dense_weight;
+    p.fusion = askdocs_fusion_parse(c->conf.fusion) == ASKDOCS_FUSION_SCORE
+                   ? ASKDOCS_FUSION_SCORE
+                   : ASKDOCS_FUSION_RRF;
+    p.query_weighting = c->conf.query_weighting;
     p.max_query_bytes = c->conf.max_query_bytes;
     return p;
 }

@@ -52,6 +52,8 @@ typedef struct askdocs_config {
     int rrf_k;            /* reciprocal-rank-fusion constant */
     double bm25_weight;
     double dense_weight;
+    char *fusion;         /* rrf | score */
+    int query_weighting;  /* 1 = query-aware weights */
     int max_query_bytes;  /* longer queries are truncated */
 
     /* [generate] */

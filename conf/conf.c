@@ -80,10 +80,16 @@ static const conf_key keys[] = {
      "hits taken from each list before fusion"},
     {"search", "rrf_k", K_INT, OFF(rrf_k), 1, 10000, "60", NULL,
      "reciprocal-rank-fusion constant"},
-    {"search", "bm25_weight", K_DOUBLE, OFF(bm25_weight), 0, 100, "1.0", NULL,
+    {"search", "bm25_weight", K_DOUBLE, OFF(bm25_weight), 0, 100, "1.5", NULL,
      "weight of the BM25 list in fusion"},
     {"search", "dense_weight", K_DOUBLE, OFF(dense_weight), 0, 100, "1.0", NULL,
      "weight of the dense list in fusion"},
+    {"search", "fusion", K_ENUM, OFF(fusion), 0, 0, "score", "rrf|score",
+     "hybrid fusion: rrf = weighted reciprocal ranks, score = weighted sum "
+     "of min-max normalised scores"},
+    {"search", "query_weighting", K_INT, OFF(query_weighting), 0, 1, "0",
+     NULL, "1 = double the BM25 weight for queries with exact handles "
+     "(quotes, article numbers, figures, codes, capitals)"},
     {"search", "max_query_bytes", K_INT, OFF(max_query_bytes), 16, 1 << 20,
      "4096", NULL, "longer queries are cut at a character boundary"},
 

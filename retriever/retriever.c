@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <utf8proc.h>
 
@@ -41,9 +42,11 @@ askdocs_retriever_params askdocs_retriever_default_params(void)
     p.k = 10;
     p.candidates = 50;
     p.rrf_k = 60;
-    p.bm25_weight = 1.0;
+    p.bm25_weight = 1.5;
     p.dense_weight = 1.0;
     p.max_query_bytes = 4096;
+    p.fusion = ASKDOCS_FUSION_SCORE;
+    p.query_weighting = 0;
     return p;
 }
 
@@ -70,24 +73,37 @@ static int cmp_fused(const void *x, const void *y)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
-int askdocs_rrf_fuse(const int64_t *a, const double *a_scores, int na,
-                     double wa, const int64_t *b, const double *b_scores,
-                     int nb, double wb, int rrf_k, askdocs_hit *hits, int k)
+int askdocs_fusion_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "rrf") == 0)
+        return ASKDOCS_FUSION_RRF;
+    if (strcmp(s, "score") == 0)
+        return ASKDOCS_FUSION_SCORE;
+    return -1;
+}
+
+/* Merge two ranked lists into f (caller frees); contribution of list x at
+ * rank i with score s is contrib(x, i, s). */
+static int merge_lists(const int64_t *a, const double *a_scores, int na,
+                       const int64_t *b, const double *b_scores, int nb,
+                       fused **out)
 {
     fused *f;
-    int n = 0, i, j, out;
+    int n = 0, i, j;
+    *out = NULL;
     if (na < 0)
         na = 0;
     if (nb < 0)
         nb = 0;
     f = askdocs_calloc((size_t)(na + nb) + 1, sizeof(fused));
     if (!f)
-        return 0;
+        return -1;
     for (i = 0; i < na; i++) {
         f[n].id = a[i];
         f[n].ra = i + 1;
         f[n].sa = a_scores ? a_scores[i] : 0;
-        f[n].score = wa / (double)(rrf_k + i + 1);
         n++;
     }
     for (i = 0; i < nb; i++) {
@@ -100,8 +116,14 @@ int askdocs_rrf_fuse(const int64_t *a, const double *a_scores, int na,
         }
         f[j].rb = i + 1;
         f[j].sb = b_scores ? b_scores[i] : 0;
-        f[j].score += wb / (double)(rrf_k + i + 1);
     }
+    *out = f;
+    return n;
+}
+
+static int emit_fused(fused *f, int n, askdocs_hit *hits, int k)
+{
+    int i, out;
     qsort(f, (size_t)n, sizeof(fused), cmp_fused);
     out = n < k ? n : k;
     for (i = 0; i < out; i++) {
@@ -112,6 +134,149 @@ int askdocs_rrf_fuse(const int64_t *a, const double *a_scores, int na,
         hits[i].bm25_score = f[i].sa;
         hits[i].dense_score = f[i].sb;
     }
+    return out;
+}
+
+int askdocs_score_fuse(const int64_t *a, const double *a_scores, int na,
+                       double wa, const int64_t *b, const double *b_scores,
+                       int nb, double wb, askdocs_hit *hits, int k)
+{
+    fused *f;
+    double amin = 0, amax = 0, bmin = 0, bmax = 0;
+    int n, i, out;
+    n = merge_lists(a, a_scores, na, b, b_scores, nb, &f);
+    if (n < 0)
+        return 0;
+    for (i = 0; i < na; i++) {
+        double v = a_scores ? a_scores[i] : 0;
+        if (i == 0 || v < amin)
+            amin = v;
+        if (i == 0 || v > amax)
+            amax = v;
+    }
+    for (i = 0; i < nb; i++) {
+        double v = b_scores ? b_scores[i] : 0;
+        if (i == 0 || v < bmin)
+            bmin = v;
+        if (i == 0 || v > bmax)
+            bmax = v;
+    }
+    for (i = 0; i < n; i++) {
+        double s = 0;
+        if (f[i].ra)
+            s += wa * (amax > amin ? (f[i].sa - amin) / (amax - amin) : 1.0);
+        if (f[i].rb)
+            s += wb * (bmax > bmin ? (f[i].sb - bmin) / (bmax - bmin) : 1.0);
+        f[i].score = s;
+    }
+    out = emit_fused(f, n, hits, k);
+    askdocs_free(f);
+    return out;
+}
+
+static int is_digit_c(char c) { return c >= '0' && c <= '9'; }
+static int is_upper_c(char c) { return c >= 'A' && c <= 'Z'; }
+static int is_alpha_c(char c) { return is_upper_c(c) || (c >= 'a' && c <= 'z'); }
+
+int askdocs_query_weights(const char *q, size_t n, double *bm25_mult,
+                          double *dense_mult)
+{
+    int found = 0;
+    size_t i = 0;
+    *bm25_mult = 1.0;
+    *dense_mult = 1.0;
+    while (i < n) {
+        size_t s, e, k;
+        int digits = 0, alphas = 0, uppers = 0, hangul = 0;
+        if (q[i] == '"' || (n - i >= 3 && (memcmp(q + i, "\xE2\x80\x9C", 3) == 0 ||
+                                           memcmp(q + i, "\xE3\x80\x8C", 3) == 0))) {
+            /* a quoted phrase: "..." “...” 「...」 */
+            size_t j = i + (q[i] == '"' ? 1 : 3);
+            while (j < n && q[j] != '"' &&
+                   !(n - j >= 3 && (memcmp(q + j, "\xE2\x80\x9D", 3) == 0 ||
+                                    memcmp(q + j, "\xE3\x80\x8D", 3) == 0)))
+                j++;
+            if (j < n && j > i + 2)
+                found |= 1;
+        }
+        /* one whitespace-separated word */
+        while (i < n && (q[i] == ' ' || q[i] == '\t' || q[i] == '\n'))
+            i++;
+        s = i;
+        while (i < n && q[i] != ' ' && q[i] != '\t' && q[i] != '\n')
+            i++;
+        e = i;
+        for (k = s; k < e; k++) {
+            digits += is_digit_c(q[k]);
+            alphas += is_alpha_c(q[k]);
+            uppers += is_upper_c(q[k]);
+            hangul += (unsigned char)q[k] >= 0xEA && (unsigned char)q[k] <= 0xED;
+        }
+        if (e == s)
+            continue;
+        /* 제12조, 12조, 제3항: a number next to a statute unit */
+        if (digits && hangul) {
+            const char *units[] = {"조", "항", "호", "장", "절", "편", "관"};
+            size_t u;
+            for (u = 0; u < sizeof(units) / sizeof(units[0]); u++)
+                if (memmem(q + s, e - s, units[u], 3)) {
+                    const char *p = memmem(q + s, e - s, units[u], 3);
+                    if (p > q + s && is_digit_c(p[-1]))
+                        found |= 2;
+                }
+        }
+        /* Section 4.2, Article 5, § 3, Rule 2.1: the word before a number */
+        if (digits && !alphas && s > 0) {
+            static const char *const kw[] = {"section", "article", "rule",
+                                             "clause", "chapter", "part",
+                                             "schedule", "paragraph", "§"};
+            size_t b = s, w;
+            while (b > 0 && q[b - 1] == ' ')
+                b--;
+            w = b;
+            while (w > 0 && q[w - 1] != ' ')
+                w--;
+            for (k = 0; k < sizeof(kw) / sizeof(kw[0]); k++)
+                if (b - w == strlen(kw[k]) &&
+                    strncasecmp(q + w, kw[k], b - w) == 0)
+                    found |= 2;
+            if (memchr(q + s, '.', e - s) && digits >= 2)
+                found |= 2; /* 4.2, 1.2.3 */
+        }
+        if (q[s] == '\xC2' && e - s >= 2 && (unsigned char)q[s + 1] == 0xA7)
+            found |= 2; /* § */
+        /* figures: 1,234 / 12% / $5 / 3.5m */
+        if (digits >= 2 && (memchr(q + s, ',', e - s) || memchr(q + s, '%', e - s) ||
+                            memchr(q + s, '$', e - s) || digits >= 4))
+            found |= 4;
+        /* codes: letters and digits mixed (ISO27001, AB-123, Rule 9A) */
+        if (digits && alphas && !hangul)
+            found |= 8;
+        /* defined terms and acronyms in capitals (GDPR, FSRA, "Client") */
+        if (uppers >= 2 && uppers == alphas && alphas >= 2)
+            found |= 16;
+    }
+    if (found) {
+        *bm25_mult = 2.0;
+    } else {
+        *dense_mult = 1.0;
+    }
+    return found;
+}
+
+int askdocs_rrf_fuse(const int64_t *a, const double *a_scores, int na,
+                     double wa, const int64_t *b, const double *b_scores,
+                     int nb, double wb, int rrf_k, askdocs_hit *hits, int k)
+{
+    fused *f;
+    int n, i, out;
+    n = merge_lists(a, a_scores, na, b, b_scores, nb, &f);
+    if (n < 0)
+        return 0;
+    for (i = 0; i < n; i++)
+        f[i].score = (f[i].ra ? wa / (double)(rrf_k + f[i].ra) : 0) +
+                     (f[i].rb ? wb / (double)(rrf_k + f[i].rb) : 0);
+    out = emit_fused(f, n, hits, k);
     askdocs_free(f);
     return out;
 }
@@ -256,10 +421,19 @@ askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
         }
         *n_hits = i;
         break;
-    default:
-        *n_hits = askdocs_rrf_fuse(bid, bsc, nb, r->p.bm25_weight, did, dsc,
-                                   nd, r->p.dense_weight, r->p.rrf_k, hits,
-                                   r->p.k);
+    default: {
+        double wb = r->p.bm25_weight, wd = r->p.dense_weight, mb = 1, md = 1;
+        if (r->p.query_weighting)
+            askdocs_query_weights(clean, qlen, &mb, &md);
+        wb *= mb;
+        wd *= md;
+        if (r->p.fusion == ASKDOCS_FUSION_SCORE)
+            *n_hits = askdocs_score_fuse(bid, bsc, nb, wb, did, dsc, nd, wd,
+                                         hits, r->p.k);
+        else
+            *n_hits = askdocs_rrf_fuse(bid, bsc, nb, wb, did, dsc, nd, wd,
+                                       r->p.rrf_k, hits, r->p.k);
+    }
     }
 out:
     askdocs_buf_free(&match);

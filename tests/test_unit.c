@@ -463,6 +463,59 @@ static void test_rrf(void)
           "mode parse");
 }
 
+static void test_score_fusion(void)
+{
+    /* BM25 10, 5, 0 -> 1, 0.5, 0 ; dense 0.9, 0.8 -> 1, 0 */
+    int64_t a[] = {1, 2, 3}, b[] = {2, 4};
+    double as[] = {10, 5, 0}, bs[] = {0.9, 0.8};
+    askdocs_hit h[10];
+    double mb, md;
+    int n = askdocs_score_fuse(a, as, 3, 1.0, b, bs, 2, 1.0, h, 10);
+    CHECK(n == 4, "4 distinct ids: %d", n);
+    /* 2: 0.5 + 1 = 1.5; 1: 1; 4: 0; 3: 0 */
+    CHECK(h[0].chunk_id == 2 && h[0].score > 1.49 && h[0].score < 1.51 &&
+              h[1].chunk_id == 1 && h[1].score > 0.99,
+          "normalised sum: %lld %.3f %lld %.3f", (long long)h[0].chunk_id,
+          h[0].score, (long long)h[1].chunk_id, h[1].score);
+    CHECK(h[0].bm25_rank == 2 && h[0].dense_rank == 1, "ranks kept");
+    n = askdocs_score_fuse(a, as, 3, 3.0, b, bs, 2, 1.0, h, 2);
+    CHECK(n == 2 && h[0].chunk_id == 1, "BM25 weight 3 puts 1 first: %lld",
+          (long long)h[0].chunk_id);
+    n = askdocs_score_fuse(NULL, NULL, 0, 1.0, b, bs, 1, 1.0, h, 10);
+    CHECK(n == 1 && h[0].score == 1.0, "a single hit scores its weight");
+    CHECK(askdocs_fusion_parse("score") == ASKDOCS_FUSION_SCORE &&
+              askdocs_fusion_parse("rrf") == ASKDOCS_FUSION_RRF &&
+              askdocs_fusion_parse("x") == -1,
+          "fusion parse");
+
+    /* query-aware weights */
+    {
+        static const struct {
+            const char *q;
+            int bit;
+        } cases[] = {
+            {"\"force majeure\" clause", 1},
+            {"제12조의 내용은?", 2},
+            {"What does Section 4.2 require?", 2},
+            {"Article 5 obligations", 2},
+            {"revenue of 1,234,000 in 2024", 4},
+            {"ISO27001 certification", 8},
+            {"duties of the FSRA", 16},
+        };
+        size_t i;
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            int f = askdocs_query_weights(cases[i].q, strlen(cases[i].q), &mb,
+                                          &md);
+            CHECK((f & cases[i].bit) && mb > 1.0, "'%s' leans on BM25: %d",
+                  cases[i].q, f);
+        }
+        CHECK(askdocs_query_weights("how can a tenant end the lease early",
+                                    36, &mb, &md) == 0 &&
+                  mb == 1.0,
+              "a plain question keeps the weights");
+    }
+}
+
 int main(void)
 {
     test_buf();
@@ -473,6 +526,7 @@ int main(void)
     test_chunk_blocks();
     test_dates();
     test_rrf();
+    test_score_fusion();
     printf("%d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
 }
