@@ -1272,12 +1272,24 @@ static int cmd_version(void)
  * the user chose a policy. */
 static void set_omp_wait_policy(char **argv)
 {
+    char self[4096];
+    const char *pre = getenv("LD_PRELOAD");
+    ssize_t n;
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
         return;
+    /* under valgrind the process image is valgrind's: re-executing would
+     * leave the tool; the policy only matters for speed */
+    if (pre && strstr(pre, "vgpreload"))
+        return;
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0 || (size_t)n >= sizeof(self) - 1)
+        return;
+    self[n] = '\0';
     if (setenv("GOMP_SPINCOUNT", "1000", 1) != 0)
         return;
-    execv("/proc/self/exe", argv);
+    execv(self, argv);
     /* exec failed: go on with the default policy */
+    unsetenv("GOMP_SPINCOUNT");
 }
 
 int main(int argc, char **argv)
