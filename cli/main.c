@@ -123,6 +123,8 @@ static const char *const help_index =
     "  --collection NAME   documents of this collection\n"                   \
     "  --type T            pdf, docx, xlsx, csv, html, hwp, hwpx, markdown, text\n" \
     "  --lang ko|en        language of the document\n"                        \
+    "  --path PREFIX       documents whose path (relative to the indexed\n"  \
+    "                      folder) starts with PREFIX, e.g. contracts/2024/\n" \
     "  --after DATE, --before DATE  a date written in the document (YYYY-MM-DD)\n" \
     "                      lies in the range\n"
 
@@ -274,7 +276,7 @@ static int parse_format(const char *cmd, const char *v, int allow_json)
 enum {
     OPT_DATA = 1000, OPT_CONFIG, OPT_FORMAT, OPT_K, OPT_MODE, OPT_EXPLAIN,
     OPT_COLLECTION, OPT_CHUNK, OPT_MODEL, OPT_EVIDENCE, OPT_CHECK, OPT_WATCH,
-    OPT_TYPE, OPT_LANG, OPT_AFTER, OPT_BEFORE
+    OPT_TYPE, OPT_LANG, OPT_AFTER, OPT_BEFORE, OPT_PATH
 };
 
 static int valid_date(const char *v)
@@ -310,6 +312,9 @@ static int filter_opt(cli *c, const char *cmd, int o)
             die_usage(cmd, "--lang is ko or en");
         f->lang = optarg;
         return 1;
+    case OPT_PATH:
+        f->path_prefix = optarg;
+        return 1;
     case OPT_AFTER:
     case OPT_BEFORE:
         if (!valid_date(optarg))
@@ -328,7 +333,8 @@ static int filter_opt(cli *c, const char *cmd, int o)
         {"type", required_argument, 0, OPT_TYPE},                             \
         {"lang", required_argument, 0, OPT_LANG},                             \
         {"after", required_argument, 0, OPT_AFTER},                           \
-        {"before", required_argument, 0, OPT_BEFORE}
+        {"before", required_argument, 0, OPT_BEFORE},                         \
+        {"path", required_argument, 0, OPT_PATH}
 
 static int common_opt(cli *c, int o)
 {
@@ -562,7 +568,7 @@ static int cmd_index(int argc, char **argv)
 
 /* -------------------------------------------------------------- search */
 static json_t *hit_json(const askdocs_chunk_info *ci, const askdocs_hit *h,
-                        int explain)
+                        int explain, const char *terms)
 {
     json_t *o = json_object();
     if (!o)
@@ -585,12 +591,15 @@ static json_t *hit_json(const askdocs_chunk_info *ci, const askdocs_hit *h,
         json_object_set_new(o, "bm25_score", json_real(h->bm25_score));
         json_object_set_new(o, "dense_rank", json_integer(h->dense_rank));
         json_object_set_new(o, "dense_score", json_real(h->dense_score));
+        json_object_set_new(o, "fused_score", json_real(h->score));
+        json_object_set_new(o, "matched_terms", json_string(terms ? terms : ""));
     }
     return o;
 }
 
 static void print_text_hit(int rank, const askdocs_chunk_info *ci,
-                           const askdocs_hit *h, int explain)
+                           const askdocs_hit *h, int explain,
+                           const char *terms)
 {
     size_t n = strlen(ci->text);
     size_t cut = n > 300 ? askdocs_utf8_floor(ci->text, 300) : n;
@@ -608,9 +617,12 @@ static void print_text_hit(int rank, const askdocs_chunk_info *ci,
     printf("  [chunk %lld, score %.4f]\n", (long long)ci->id, h->score);
     if (ci->heading && *ci->heading)
         printf("   %s\n", ci->heading);
-    if (explain)
-        printf("   bm25 rank %d (%.3f), dense rank %d (%.3f)\n", h->bm25_rank,
-               h->bm25_score, h->dense_rank, h->dense_score);
+    if (explain) {
+        printf("   bm25 rank %d (%.3f), dense rank %d (%.3f), fused %.4f\n",
+               h->bm25_rank, h->bm25_score, h->dense_rank, h->dense_score,
+               h->score);
+        printf("   matched terms: %s\n", terms && *terms ? terms : "-");
+    }
     printf("   %s%s\n\n", snip ? snip : "", cut < n ? " ..." : "");
     askdocs_free(snip);
 }
@@ -692,12 +704,26 @@ static int run_search(cli *c, askdocs_index *ix, askdocs_retriever *r,
     }
     for (i = 0; i < n; i++) {
         askdocs_chunk_info ci;
+        askdocs_buf terms;
         if (askdocs_index_get_chunk(ix, hits[i].chunk_id, &ci) != ASKDOCS_OK)
             continue; /* removed meanwhile by a concurrent index run */
+        askdocs_buf_init(&terms, 16384);
+        /* the query terms this passage holds (text and heading) */
+        if (c->explain) {
+            char *both = askdocs_malloc(strlen(ci.text) +
+                                        strlen(ci.heading ? ci.heading : "") + 2);
+            if (both) {
+                sprintf(both, "%s\n%s", ci.heading ? ci.heading : "", ci.text);
+                askdocs_index_matched_terms(ix, query, both, &terms);
+                askdocs_free(both);
+            }
+        }
         if (c->format == FMT_JSONL)
-            json_array_append_new(arr, hit_json(&ci, &hits[i], c->explain));
+            json_array_append_new(arr, hit_json(&ci, &hits[i], c->explain,
+                                                terms.data));
         else
-            print_text_hit(++shown, &ci, &hits[i], c->explain);
+            print_text_hit(++shown, &ci, &hits[i], c->explain, terms.data);
+        askdocs_buf_free(&terms);
         askdocs_chunk_info_clear(&ci);
     }
     if (out) {

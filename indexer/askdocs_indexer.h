@@ -125,6 +125,8 @@ typedef struct askdocs_filter {
     const char *lang;               /* "ko" or "en" */
     const char *date_from, *date_to; /* ISO dates: a date found in the
                                         document lies in [from, to] */
+    const char *path_prefix;        /* the path relative to the indexed
+                                       folder starts with it */
 } askdocs_filter;
 
 /* Append to out (capped buffer of the caller) the safe FTS5 MATCH
@@ -132,6 +134,10 @@ typedef struct askdocs_filter {
  * Empty when the query has no searchable terms. */
 askdocs_rc askdocs_index_match(askdocs_index *ix, const char *q, size_t n,
                                askdocs_buf *out);
+/* Append to out (space-separated) the analysed terms of query that text
+ * holds, in query order, at most 64: what BM25 matched, for --explain. */
+askdocs_rc askdocs_index_matched_terms(askdocs_index *ix, const char *query,
+                                       const char *text, askdocs_buf *out);
 /* "mecab-ko-dic" or "bigram": the BM25 tokenizer of the index. */
 const char *askdocs_index_tokenizer(const askdocs_index *ix);
 

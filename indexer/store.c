@@ -708,7 +708,8 @@ static int filter_active(const askdocs_filter *f)
 {
     return f && (f->n_collections > 0 || f->n_types > 0 ||
                  (f->lang && *f->lang) || (f->date_from && *f->date_from) ||
-                 (f->date_to && *f->date_to));
+                 (f->date_to && *f->date_to) ||
+                 (f->path_prefix && *f->path_prefix));
 }
 
 static askdocs_rc check_filter(askdocs_index *ix, const askdocs_filter *f)
@@ -749,6 +750,12 @@ static askdocs_rc filter_sql(const askdocs_filter *f, askdocs_buf *sql,
     }
     if (rc == ASKDOCS_OK && f->lang && *f->lang)
         rc = askdocs_buf_printf(sql, " AND d.lang = ?%d", param++);
+    if (rc == ASKDOCS_OK && f->path_prefix && *f->path_prefix) {
+        /* a prefix compare, not LIKE: no wildcard in a path can widen it */
+        int pp = param++;
+        rc = askdocs_buf_printf(sql, " AND substr(d.rel, 1, length(?%d)) = ?%d",
+                                pp, pp);
+    }
     if (rc == ASKDOCS_OK && ((f->date_from && *f->date_from) ||
                              (f->date_to && *f->date_to))) {
         int a = param++, b = param++;
@@ -772,6 +779,8 @@ static void filter_bind(sqlite3_stmt *st, const askdocs_filter *f, int param)
         sqlite3_bind_text(st, param++, f->types[i], -1, SQLITE_STATIC);
     if (f->lang && *f->lang)
         sqlite3_bind_text(st, param++, f->lang, -1, SQLITE_STATIC);
+    if (f->path_prefix && *f->path_prefix)
+        sqlite3_bind_text(st, param++, f->path_prefix, -1, SQLITE_STATIC);
     if ((f->date_from && *f->date_from) || (f->date_to && *f->date_to)) {
         sqlite3_bind_text(st, param++,
                           f->date_from && *f->date_from ? f->date_from
@@ -1052,4 +1061,73 @@ askdocs_rc askdocs_index_status(askdocs_index *ix, int check,
     }
 #undef PROBLEM
     return ok ? ASKDOCS_OK : db_error(ix, "checking the index");
+}
+
+/* ------------------------------------------------------- matched terms */
+#define MAX_EXPLAIN_TERMS 64
+#define MAX_EXPLAIN_TERM 128
+
+typedef struct term_set {
+    char t[MAX_EXPLAIN_TERMS][MAX_EXPLAIN_TERM + 1];
+    unsigned char hit[MAX_EXPLAIN_TERMS];
+    int n;
+} term_set;
+
+static int add_query_term(void *user, const char *term, size_t len,
+                          size_t start, size_t end)
+{
+    term_set *ts = user;
+    int i;
+    (void)start;
+    (void)end;
+    if (len == 0 || len > MAX_EXPLAIN_TERM)
+        return 0;
+    for (i = 0; i < ts->n; i++)
+        if (strlen(ts->t[i]) == len && memcmp(ts->t[i], term, len) == 0)
+            return 0;
+    if (ts->n >= MAX_EXPLAIN_TERMS)
+        return 1; /* enough */
+    memcpy(ts->t[ts->n], term, len);
+    ts->t[ts->n][len] = '\0';
+    ts->n++;
+    return 0;
+}
+
+static int mark_text_term(void *user, const char *term, size_t len,
+                          size_t start, size_t end)
+{
+    term_set *ts = user;
+    int i;
+    (void)start;
+    (void)end;
+    for (i = 0; i < ts->n; i++)
+        if (!ts->hit[i] && strlen(ts->t[i]) == len &&
+            memcmp(ts->t[i], term, len) == 0)
+            ts->hit[i] = 1;
+    return 0;
+}
+
+askdocs_rc askdocs_index_matched_terms(askdocs_index *ix, const char *query,
+                                       const char *text, askdocs_buf *out)
+{
+    term_set *ts = askdocs_calloc(1, sizeof(*ts));
+    askdocs_rc rc;
+    int i, first = 1;
+    if (!ts)
+        return ASKDOCS_ERR_NOMEM;
+    rc = idx_analyzer_terms(ix->analyzer, query, strlen(query), 1,
+                            add_query_term, ts);
+    if (rc == ASKDOCS_OK || rc == ASKDOCS_ERR_ABORTED)
+        rc = idx_analyzer_terms(ix->analyzer, text, strlen(text), 0,
+                                mark_text_term, ts);
+    for (i = 0; rc == ASKDOCS_OK && i < ts->n; i++)
+        if (ts->hit[i]) {
+            if (!first)
+                rc = askdocs_buf_append(out, " ", 1);
+            if (rc == ASKDOCS_OK)
+                rc = askdocs_buf_puts(out, ts->t[i]);
+            first = 0;
+        }
+    askdocs_free(ts);
+    return rc;
 }

@@ -197,6 +197,29 @@ def main():
                              "termination for cause")
         check(rc == 0 and "bm25 rank" in out and "master-services" in out,
               "text search with --explain", out[:300])
+        check("matched terms: " in out and "termin" in out,
+              "--explain lists the matched (stemmed) terms", out[:500])
+        rc, rows, err = a.jsonl("search", "--data", data, "--explain", "--k",
+                                "1", "--format", "jsonl",
+                                lines=[{"id": 1, "query": "연차유급휴가는 며칠"}])
+        h = rows[0]["hits"][0] if rows and rows[0].get("hits") else {}
+        check("연차" in h.get("matched_terms", "") and "fused_score" in h and
+              h.get("bm25_rank", 0) >= 1,
+              "JSON --explain: ranks, fused score and matched Korean terms", h)
+        for m in ("bm25", "dense", "hybrid"):
+            rc, rows, err = a.jsonl("search", "--data", data, "--mode", m,
+                                    "--path", "ko/", "--k", "10", "--format",
+                                    "jsonl", lines=[{"id": 1, "query":
+                                                     "termination notice 계약"}])
+            hs = rows[0]["hits"] if rows else []
+            check(rc == 0 and hs and all(x["doc"].startswith("ko/") for x in hs),
+                  f"{m}: --path ko/ keeps only documents under ko/",
+                  [x["doc"] for x in hs])
+        rc, rows, err = a.jsonl("search", "--data", data, "--mode", "bm25",
+                                "--path", "%", "--format", "jsonl",
+                                lines=[{"id": 1, "query": "termination"}])
+        check(rc == 0 and rows and rows[0]["hits"] == [],
+              "a path prefix is not a LIKE pattern", rows)
 
         # --- hostile queries ---------------------------------------------
         hostile = ['"', '"""', "*", "text:secret", "heading: x", "NEAR(a b)",
