@@ -13,17 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures, checks;
-
-#define CHECK(cond)                                                     \
-    do {                                                                \
-        checks++;                                                       \
-        if (!(cond)) {                                                  \
-            failures++;                                                 \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,      \
-                    __LINE__, #cond);                                   \
-        }                                                               \
-    } while (0)
+#include "check.h"
 
 static const char *outdir;
 

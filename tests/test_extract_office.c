@@ -14,17 +14,7 @@
 #include <string.h>
 #include <zip.h>
 
-static int failures, checks;
-
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        checks++;                                                           \
-        if (!(cond)) {                                                      \
-            failures++;                                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                       \
-        }                                                                   \
-    } while (0)
+#include "check.h"
 
 static const char *fixdir;
 

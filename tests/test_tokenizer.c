@@ -16,15 +16,7 @@
 
 #include "idx_internal.h"
 
-static int failures;
-#define CHECK(c)                                                           \
-    do {                                                                   \
-        if (!(c)) {                                                        \
-            failures++;                                                    \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,         \
-                    __LINE__, #c);                                         \
-        }                                                                  \
-    } while (0)
+#include "check.h"
 
 /* ------------------------------------------------------------- helpers */
 typedef struct terms_acc {
