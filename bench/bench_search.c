@@ -46,8 +46,11 @@ int main(int argc, char **argv)
         return 2;
     }
     askdocs_log_level = 0;
-    if (askdocs_config_defaults(&conf) != ASKDOCS_OK)
+    if (askdocs_config_defaults(&conf) != ASKDOCS_OK ||
+        askdocs_config_apply_env(&conf, err, sizeof(err)) != ASKDOCS_OK) {
+        fprintf(stderr, "configuration: %s\n", err);
         return 1;
+    }
     f = fopen(argv[2], "r");
     if (!f) {
         perror(argv[2]);
@@ -66,7 +69,7 @@ int main(int argc, char **argv)
         json_decref(j);
     }
     fclose(f);
-    if (askdocs_index_open(argv[1], 0, NULL, &ix, err, sizeof(err)) != ASKDOCS_OK) {
+    if (askdocs_index_open(argv[1], 0, &conf, &ix, err, sizeof(err)) != ASKDOCS_OK) {
         fprintf(stderr, "%s\n", err);
         goto out;
     }
@@ -85,7 +88,7 @@ int main(int argc, char **argv)
     printf("%-7s %8s %8s %8s %8s\n", "mode", "p50_ms", "p90_ms", "p99_ms",
            "mean_ms");
     for (m = 0; m < 3; m++) {
-        askdocs_retriever_params rp = askdocs_retriever_default_params();
+        askdocs_retriever_params rp = askdocs_retriever_params_from_conf(&conf);
         askdocs_retriever *r = NULL;
         askdocs_hit *hits = calloc((size_t)k, sizeof(*hits));
         double *t = calloc((size_t)n + 1, sizeof(double)), sum = 0;

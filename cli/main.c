@@ -50,6 +50,8 @@ typedef struct cli {
     askdocs_filter filter;               /* search/ask: which documents */
     const char *collections[MAX_FILTER_ARGS];
     const char *types[MAX_FILTER_ARGS];
+    const char *readable[MAX_FILTER_ARGS];
+    char readable_buf[4096];             /* --readable list, split in place */
     char err[2048];
 } cli;
 
@@ -126,7 +128,11 @@ static const char *const help_index =
     "  --path PREFIX       documents whose path (relative to the indexed\n"  \
     "                      folder) starts with PREFIX, e.g. contracts/2024/\n" \
     "  --after DATE, --before DATE  a date written in the document (YYYY-MM-DD)\n" \
-    "                      lies in the range\n"
+    "                      lies in the range\n"                               \
+    "Access rule:\n"                                                          \
+    "  --readable A,B      search as a reader who may read only collections\n" \
+    "                      A and B (what an API token limited to them gets);\n" \
+    "                      other documents do not exist for this search\n"
 
 static const char *const help_search =
     "Usage: askdocs search --data DIR [OPTIONS] [QUERY]\n"
@@ -276,7 +282,7 @@ static int parse_format(const char *cmd, const char *v, int allow_json)
 enum {
     OPT_DATA = 1000, OPT_CONFIG, OPT_FORMAT, OPT_K, OPT_MODE, OPT_EXPLAIN,
     OPT_COLLECTION, OPT_CHUNK, OPT_MODEL, OPT_EVIDENCE, OPT_CHECK, OPT_WATCH,
-    OPT_TYPE, OPT_LANG, OPT_AFTER, OPT_BEFORE, OPT_PATH
+    OPT_TYPE, OPT_LANG, OPT_AFTER, OPT_BEFORE, OPT_PATH, OPT_READABLE
 };
 
 static int valid_date(const char *v)
@@ -315,6 +321,25 @@ static int filter_opt(cli *c, const char *cmd, int o)
     case OPT_PATH:
         f->path_prefix = optarg;
         return 1;
+    case OPT_READABLE: {
+        char *save = NULL, *tok;
+        if (strlen(optarg) >= sizeof(c->readable_buf))
+            die_usage(cmd, "--readable list too long");
+        memcpy(c->readable_buf, optarg, strlen(optarg) + 1);
+        f->restricted = 1;
+        f->n_readable = 0;
+        for (tok = strtok_r(c->readable_buf, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            if (!*tok)
+                continue;
+            if (f->n_readable >= MAX_FILTER_ARGS)
+                die_usage(cmd, "at most %d readable collections",
+                          MAX_FILTER_ARGS);
+            c->readable[f->n_readable++] = tok;
+        }
+        f->readable = c->readable;
+        return 1;
+    }
     case OPT_AFTER:
     case OPT_BEFORE:
         if (!valid_date(optarg))
@@ -334,7 +359,8 @@ static int filter_opt(cli *c, const char *cmd, int o)
         {"lang", required_argument, 0, OPT_LANG},                             \
         {"after", required_argument, 0, OPT_AFTER},                           \
         {"before", required_argument, 0, OPT_BEFORE},                         \
-        {"path", required_argument, 0, OPT_PATH}
+        {"path", required_argument, 0, OPT_PATH},                             \
+        {"readable", required_argument, 0, OPT_READABLE}
 
 static int common_opt(cli *c, int o)
 {
@@ -593,6 +619,10 @@ static json_t *hit_json(const askdocs_chunk_info *ci, const askdocs_hit *h,
         json_object_set_new(o, "dense_score", json_real(h->dense_score));
         json_object_set_new(o, "fused_score", json_real(h->score));
         json_object_set_new(o, "matched_terms", json_string(terms ? terms : ""));
+        if (h->rerank_rank > 0) {
+            json_object_set_new(o, "rerank_rank", json_integer(h->rerank_rank));
+            json_object_set_new(o, "rerank_score", json_real(h->rerank_score));
+        }
     }
     return o;
 }
@@ -622,6 +652,9 @@ static void print_text_hit(int rank, const askdocs_chunk_info *ci,
                h->bm25_rank, h->bm25_score, h->dense_rank, h->dense_score,
                h->score);
         printf("   matched terms: %s\n", terms && *terms ? terms : "-");
+        if (h->rerank_rank > 0)
+            printf("   reranked to %d (%.4f)\n", h->rerank_rank,
+                   h->rerank_score);
     }
     printf("   %s%s\n\n", snip ? snip : "", cut < n ? " ..." : "");
     askdocs_free(snip);
@@ -733,20 +766,22 @@ static int run_search(cli *c, askdocs_index *ix, askdocs_retriever *r,
     return 0;
 }
 
+/* The configured reranker, or NULL when none is set; exits on a bad one. */
+static askdocs_reranker *open_reranker(cli *c, const char *cmd)
+{
+    askdocs_reranker *rr = NULL;
+    if (askdocs_reranker_from_conf(&c->conf, &rr, c->err, sizeof(c->err)) !=
+        ASKDOCS_OK) {
+        fprintf(stderr, "askdocs %s: reranker: %s\n", cmd, c->err);
+        exit(EXIT_RUNTIME);
+    }
+    return rr;
+}
+
 static askdocs_retriever_params retriever_params(const cli *c, int mode)
 {
-    askdocs_retriever_params p = askdocs_retriever_default_params();
+    askdocs_retriever_params p = askdocs_retriever_params_from_conf(&c->conf);
     p.mode = (askdocs_search_mode)mode;
-    p.k = c->conf.k;
-    p.candidates = c->conf.candidates;
-    p.rrf_k = c->conf.rrf_k;
-    p.bm25_weight = c->conf.bm25_weight;
-    p.dense_weight = c->conf.dense_weight;
-    p.fusion = askdocs_fusion_parse(c->conf.fusion) == ASKDOCS_FUSION_SCORE
-                   ? ASKDOCS_FUSION_SCORE
-                   : ASKDOCS_FUSION_RRF;
-    p.query_weighting = c->conf.query_weighting;
-    p.max_query_bytes = c->conf.max_query_bytes;
     return p;
 }
 
@@ -800,6 +835,7 @@ static int cmd_search(int argc, char **argv)
     askdocs_index *ix;
     idx_embedder *emb;
     askdocs_retriever *r = NULL;
+    askdocs_reranker *rr = NULL;
     askdocs_retriever_params rp;
     askdocs_hit *hits;
     int o, mode, failures = 0, fmt_set = 0;
@@ -833,6 +869,7 @@ static int cmd_search(int argc, char **argv)
     ix = open_index(&c, "search", 0);
     emb = search_embedder(&c, "search", ix, mode);
     rp = retriever_params(&c, mode);
+    rp.reranker = rr = open_reranker(&c, "search");
     hits = askdocs_calloc((size_t)rp.k, sizeof(askdocs_hit));
     if (!hits || askdocs_retriever_create(ix, emb, &rp, &r) != ASKDOCS_OK) {
         fprintf(stderr, "askdocs search: out of memory\n");
@@ -875,6 +912,7 @@ static int cmd_search(int argc, char **argv)
     }
     askdocs_free(hits);
     askdocs_retriever_free(r);
+    askdocs_reranker_free(rr);
     idx_embedder_free(emb);
     askdocs_index_close(ix);
     askdocs_config_free(&c.conf);
@@ -893,16 +931,14 @@ static int stream_cb(const char *piece, size_t len, void *user)
 }
 
 typedef struct evidence {
-    askdocs_chunk_info *info;
-    askdocs_passage *pass;
+    askdocs_evidence sel;     /* chosen by the retriever */
+    askdocs_passage *pass;    /* views of sel for the generator */
     int n;
 } evidence;
 
 static void evidence_clear(evidence *e)
 {
-    int i;
-    for (i = 0; i < e->n; i++)
-        askdocs_chunk_info_clear(&e->info[i]);
+    askdocs_evidence_clear(&e->sel);
     e->n = 0;
 }
 
@@ -919,17 +955,24 @@ static int run_ask(cli *c, askdocs_index *ix, askdocs_retriever *r,
         goto fail;
     }
     evidence_clear(ev);
-    for (i = 0; i < n && ev->n < c->conf.evidence; i++) {
-        askdocs_chunk_info *ci = &ev->info[ev->n];
+    {
+        askdocs_evidence_params ep = askdocs_evidence_params_from_conf(&c->conf);
+        rc = askdocs_evidence_select(ix, hits, n, &ep, &ev->sel);
+        if (rc != ASKDOCS_OK) {
+            fprintf(stderr, "askdocs ask: choosing evidence: %s\n",
+                    askdocs_index_errmsg(ix));
+            goto fail;
+        }
+    }
+    for (i = 0; i < ev->sel.n; i++) {
+        const askdocs_evidence_item *it = &ev->sel.items[i];
         askdocs_passage *p = &ev->pass[ev->n];
-        if (askdocs_index_get_chunk(ix, hits[i].chunk_id, ci) != ASKDOCS_OK)
-            continue;
-        p->doc = ci->doc;
-        p->title = ci->title;
-        p->heading = ci->heading;
-        p->page = ci->page_start;
-        p->chunk_id = ci->id;
-        p->text = ci->text;
+        p->doc = it->chunk.doc;
+        p->title = it->chunk.title;
+        p->heading = it->chunk.heading;
+        p->page = it->page_start;
+        p->chunk_id = it->chunk.id;
+        p->text = it->text;
         ev->n++;
     }
     rc = askdocs_generator_answer(g, question, ev->pass, ev->n,
@@ -960,6 +1003,22 @@ static int run_ask(cli *c, askdocs_index *ix, askdocs_retriever *r,
         json_object_set(o, "id", id);
         json_object_set_new(o, "answer", json_string(a->text));
         json_object_set_new(o, "citations", cits);
+        {
+            json_t *evj = json_array();
+            for (i = 0; i < ev->sel.n; i++) {
+                const askdocs_evidence_item *it = &ev->sel.items[i];
+                json_array_append_new(
+                    evj, json_pack("{s:I,s:s,s:I,s:I,s:i,s:i}", "chunk_id",
+                                   (json_int_t)it->chunk.id, "doc",
+                                   it->chunk.doc, "first_chunk",
+                                   (json_int_t)it->first_id, "last_chunk",
+                                   (json_int_t)it->last_id, "rank", it->rank,
+                                   "tokens", it->tokens));
+            }
+            json_object_set_new(o, "evidence", evj);
+            json_object_set_new(o, "duplicates_dropped",
+                                json_integer(ev->sel.dropped_duplicates));
+        }
         json_object_set_new(o, "refused", json_boolean(a->refused));
         json_object_set_new(o, "unsupported_sentences",
                             json_integer(a->n_unsupported));
@@ -1038,6 +1097,7 @@ static int cmd_ask(int argc, char **argv)
     askdocs_index *ix;
     idx_embedder *emb;
     askdocs_retriever *r = NULL;
+    askdocs_reranker *rr = NULL;
     askdocs_retriever_params rp;
     askdocs_generator_params gp = askdocs_generator_default_params();
     askdocs_generator *g = NULL;
@@ -1102,12 +1162,13 @@ static int cmd_ask(int argc, char **argv)
         exit(EXIT_RUNTIME);
     }
     rp = retriever_params(&c, mode);
+    rp.reranker = rr = open_reranker(&c, "ask");
     if (rp.k < c.conf.evidence)
         rp.k = c.conf.evidence;
     hits = askdocs_calloc((size_t)rp.k, sizeof(askdocs_hit));
-    ev.info = askdocs_calloc((size_t)c.conf.evidence, sizeof(*ev.info));
+    memset(&ev, 0, sizeof(ev));
     ev.pass = askdocs_calloc((size_t)c.conf.evidence, sizeof(*ev.pass));
-    if (!hits || !ev.info || !ev.pass ||
+    if (!hits || !ev.pass ||
         askdocs_retriever_create(ix, emb, &rp, &r) != ASKDOCS_OK) {
         fprintf(stderr, "askdocs ask: out of memory\n");
         exit(EXIT_RUNTIME);
@@ -1151,12 +1212,12 @@ static int cmd_ask(int argc, char **argv)
         free(line);
     }
     evidence_clear(&ev);
-    askdocs_free(ev.info);
     askdocs_free(ev.pass);
     askdocs_free(hits);
     askdocs_free(model);
     askdocs_generator_free(g);
     askdocs_retriever_free(r);
+    askdocs_reranker_free(rr);
     idx_embedder_free(emb);
     askdocs_index_close(ix);
     askdocs_config_free(&c.conf);
@@ -1240,12 +1301,13 @@ static int cmd_status(int argc, char **argv)
     bad = c.check && !st.consistent;
     if (c.format == FMT_JSONL) {
         json_t *j = json_pack(
-            "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:i,s:s,s:s}", "documents",
+            "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:i,s:s,s:s}", "documents",
             (json_int_t)st.documents, "chunks", (json_int_t)st.chunks,
             "pages", (json_int_t)st.pages, "bytes", (json_int_t)st.bytes,
             "embeddings", (json_int_t)st.embeddings, "vectors",
             (json_int_t)st.vectors, "generation", (json_int_t)st.generation,
-            "vector_file_current", st.vector_file_current, "dim", st.dim,
+            "vector_file_current", st.vector_file_current, "vector_index",
+            st.vector_index, "dim", st.dim,
             "tokenizer", st.tokenizer, "embed_model", st.embed_model);
         if (j && c.check) {
             json_object_set_new(j, "consistent", json_boolean(st.consistent));
@@ -1264,7 +1326,8 @@ static int cmd_status(int argc, char **argv)
                (long long)st.pages, (long long)st.bytes,
                (long long)st.embeddings);
         if (st.vectors >= 0)
-            printf("vectors     %lld\n", (long long)st.vectors);
+            printf("vectors     %lld (%s)\n", (long long)st.vectors,
+                   st.vector_index);
         printf("generation  %lld (vector file %s)\ntokenizer   %s\n"
                "embeddings  model %s, %d dimensions\n",
                (long long)st.generation,

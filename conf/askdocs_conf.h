@@ -37,6 +37,10 @@ typedef struct askdocs_config {
     char *extensions;     /* comma-separated list of file extensions */
     char *collection;     /* collection new documents belong to */
     int embed_batch;      /* chunks per embedding call */
+    char *vector_index;   /* auto | flat | hnsw | ivfpq */
+    int hnsw_min_vectors; /* auto: HNSW from this many vectors */
+    int ivfpq_min_vectors;/* auto: IVF-PQ from this many vectors */
+    int hnsw_m;           /* HNSW links per node */
 
     /* [embed] */
     char *embed_model;    /* GGUF embedding model; "" = resolve default */
@@ -55,6 +59,18 @@ typedef struct askdocs_config {
     char *fusion;         /* rrf | score */
     int query_weighting;  /* 1 = query-aware weights */
     int max_query_bytes;  /* longer queries are truncated */
+    int hnsw_ef_search;   /* HNSW search breadth */
+    int ivf_nprobe;       /* IVF lists probed per query */
+    int dense_refine;     /* approximate candidates per hit, re-scored exactly */
+
+    /* [rerank] */
+    char *rerank_model;   /* local cross-encoder GGUF; "" = off */
+    char *rerank_url;     /* remote /v1/rerank endpoint; "" = off */
+    char *rerank_api_key; /* bearer token for rerank_url */
+    char *rerank_name;    /* "model" field sent to rerank_url */
+    char *rerank_format;  /* jina (results/relevance_score) | tei */
+    int rerank_top;       /* fused hits rescored */
+    int rerank_timeout_ms;
 
     /* [generate] */
     char *gen_model;      /* GGUF chat model; "" = resolve default,
@@ -64,6 +80,10 @@ typedef struct askdocs_config {
     int gen_max_tokens;   /* answer length cap in tokens */
     double temperature;   /* 0 = greedy */
     int evidence;         /* passages given to the model */
+    int evidence_tokens;  /* token budget of the passages */
+    double evidence_mmr;  /* MMR lambda */
+    double near_duplicate;/* Jaccard from which a hit is a duplicate */
+    int join_below;       /* short passages get neighbours; -1 = never */
     double min_support;   /* overlap needed for a sentence to be supported */
     int strict;           /* 1 = drop unsupported sentences */
 } askdocs_config;

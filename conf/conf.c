@@ -60,6 +60,16 @@ static const conf_key keys[] = {
      "collection new documents belong to"},
     {"index", "embed_batch", K_INT, OFF(embed_batch), 1, 1024, "16", NULL,
      "chunks per embedding call"},
+    {"index", "vector_index", K_ENUM, OFF(vector_index), 0, 0, "auto",
+     "auto|flat|hnsw|ivfpq",
+     "FAISS index of the vectors: flat = exact, hnsw = graph, ivfpq = "
+     "trained inverted lists of compressed codes; auto chooses by size"},
+    {"index", "hnsw_min_vectors", K_INT, OFF(hnsw_min_vectors), 1000,
+     1000000000, "50000", NULL, "auto: HNSW from this many vectors"},
+    {"index", "ivfpq_min_vectors", K_INT, OFF(ivfpq_min_vectors), 10000,
+     2000000000, "1000000", NULL, "auto: IVF-PQ from this many vectors"},
+    {"index", "hnsw_m", K_INT, OFF(hnsw_m), 4, 128, "32", NULL,
+     "HNSW links per node (more = better recall, more memory)"},
 
     {"embed", "model", K_STRING, OFF(embed_model), 0, 0, "", NULL,
      "GGUF embedding model; empty = the one setup installs; none = no "
@@ -92,6 +102,32 @@ static const conf_key keys[] = {
      "(quotes, article numbers, figures, codes, capitals)"},
     {"search", "max_query_bytes", K_INT, OFF(max_query_bytes), 16, 1 << 20,
      "4096", NULL, "longer queries are cut at a character boundary"},
+    {"search", "hnsw_ef_search", K_INT, OFF(hnsw_ef_search), 8, 4096, "64",
+     NULL, "HNSW search breadth (more = better recall, slower)"},
+    {"search", "ivf_nprobe", K_INT, OFF(ivf_nprobe), 1, 65536, "32", NULL,
+     "IVF-PQ inverted lists visited per query"},
+    {"search", "dense_refine", K_INT, OFF(dense_refine), 1, 64, "4", NULL,
+     "approximate indexes: candidates per wanted hit, re-scored exactly "
+     "from the stored vectors"},
+
+    {"rerank", "model", K_STRING, OFF(rerank_model), 0, 0, "", NULL,
+     "cross-encoder GGUF (rank pooling) run in process; empty = no "
+     "reranking"},
+    {"rerank", "url", K_STRING, OFF(rerank_url), 0, 0, "", NULL,
+     "remote reranker, e.g. http://host:8080/v1/rerank (llama-server, "
+     "Infinity, vLLM, TEI); wins over model"},
+    {"rerank", "api_key", K_STRING, OFF(rerank_api_key), 0, 0, "", NULL,
+     "bearer token for url (better: ASKDOCS_RERANK_API_KEY)"},
+    {"rerank", "name", K_STRING, OFF(rerank_name), 0, 0, "", NULL,
+     "model name sent to url"},
+    {"rerank", "format", K_ENUM, OFF(rerank_format), 0, 0, "jina", "jina|tei",
+     "jina = {query, documents} -> results[].relevance_score (llama-server, "
+     "Infinity, vLLM); tei = {query, texts} -> [].score"},
+    {"rerank", "top", K_INT, OFF(rerank_top), 2, 200, "20", NULL,
+     "fused hits the reranker rescores"},
+    {"rerank", "timeout_ms", K_INT, OFF(rerank_timeout_ms), 100, 600000,
+     "10000", NULL, "remote reranker time limit; past it the fused order "
+     "stays"},
 
     {"generate", "model", K_STRING, OFF(gen_model), 0, 0, "", NULL,
      "GGUF chat model; empty = the one setup installs; none = extractive"},
@@ -105,6 +141,16 @@ static const conf_key keys[] = {
      "0 = greedy decoding"},
     {"generate", "evidence", K_INT, OFF(evidence), 1, 50, "2", NULL,
      "passages given to the model"},
+    {"generate", "evidence_tokens", K_INT, OFF(evidence_tokens), 50, 100000,
+     "1500", NULL, "token budget of all passages together"},
+    {"generate", "evidence_mmr", K_DOUBLE, OFF(evidence_mmr), 0.01, 1, "0.7",
+     NULL, "MMR: relevance against novelty (1 = plain ranking)"},
+    {"generate", "near_duplicate", K_DOUBLE, OFF(near_duplicate), 0.01, 1,
+     "0.8", NULL, "word overlap (Jaccard) from which a hit repeating a "
+     "better one is dropped"},
+    {"generate", "join_below", K_INT, OFF(join_below), -1, 10000, "80", NULL,
+     "passages under this many tokens get their same-section neighbours; "
+     "-1 = never"},
     {"generate", "min_support", K_DOUBLE, OFF(min_support), 0, 1, "0.35",
      NULL, "share of a sentence's words a passage must hold to support it"},
     {"generate", "strict", K_INT, OFF(strict), 0, 1, "0", NULL,

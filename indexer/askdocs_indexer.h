@@ -114,6 +114,15 @@ typedef struct askdocs_chunk_info {
 askdocs_rc askdocs_index_get_chunk(askdocs_index *ix, int64_t id,
                                    askdocs_chunk_info *out);
 void askdocs_chunk_info_clear(askdocs_chunk_info *c);
+/* The chunk delta places after c (before it if negative) in the same
+ * document, into *out as askdocs_index_get_chunk does; ASKDOCS_ERR_NOTFOUND
+ * past either end. */
+askdocs_rc askdocs_index_get_neighbor(askdocs_index *ix,
+                                      const askdocs_chunk_info *c, int delta,
+                                      askdocs_chunk_info *out);
+/* Estimated model tokens of s[0..n) (about one per short Latin word, more
+ * for long words, numbers and Hangul): what token budgets are counted in. */
+int askdocs_estimate_tokens(const char *s, size_t n);
 
 /* Which documents a search may see. NULL or empty fields = everything;
  * all given conditions must hold. Strings are borrowed. */
@@ -127,6 +136,13 @@ typedef struct askdocs_filter {
                                         document lies in [from, to] */
     const char *path_prefix;        /* the path relative to the indexed
                                        folder starts with it */
+    /* The caller's access rule, on top of the conditions above: with
+     * restricted = 1 only documents in one of the readable collections
+     * exist for this search (none when n_readable = 0). It is applied in
+     * the SQL of every list before its top-k cut. */
+    int restricted;
+    const char *const *readable;
+    int n_readable;
 } askdocs_filter;
 
 /* Append to out (capped buffer of the caller) the safe FTS5 MATCH
@@ -164,6 +180,7 @@ askdocs_rc askdocs_index_counts(askdocs_index *ix, int64_t *docs,
 typedef struct askdocs_index_status_info {
     int64_t documents, chunks, embeddings, pages, bytes;
     int64_t vectors;            /* in the vector index; -1 = not loaded */
+    char vector_index[16];      /* check: "flat", "hnsw" or "ivfpq" */
     int64_t generation;         /* meta.vector_generation */
     int vector_file_current;    /* vectors-<generation>.faiss exists */
     int dim;

@@ -18,11 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <faiss/c_api/Index_c.h>
-#include <faiss/c_api/error_c.h>
-#include <faiss/c_api/impl/AuxIndexStructures_c.h>
-#include <faiss/c_api/index_factory_c.h>
-#include <faiss/c_api/index_io_c.h>
 
 static const char *const schema_sql =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -78,7 +73,7 @@ void idx_set_error(askdocs_index *ix, askdocs_rc rc, const char *fmt, ...)
     ix->rc = rc;
 }
 
-static askdocs_rc db_error(askdocs_index *ix, const char *what)
+askdocs_rc idx_db_error(askdocs_index *ix, const char *what)
 {
     idx_set_error(ix, ASKDOCS_ERR_DB, "%s: %s", what, sqlite3_errmsg(ix->db));
     return ASKDOCS_ERR_DB;
@@ -103,7 +98,7 @@ askdocs_rc idx_meta_get(askdocs_index *ix, const char *key, char *val,
     val[0] = '\0';
     if (sqlite3_prepare_v2(ix->db, "SELECT value FROM meta WHERE key=?", -1,
                            &st, NULL) != SQLITE_OK)
-        return db_error(ix, "reading meta");
+        return idx_db_error(ix, "reading meta");
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(st, 0);
@@ -122,12 +117,12 @@ askdocs_rc idx_meta_set(askdocs_index *ix, const char *key, const char *val)
                            "INSERT INTO meta(key, value) VALUES (?, ?) "
                            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_error(ix, "writing meta");
+        return idx_db_error(ix, "writing meta");
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
     r = sqlite3_step(st);
     sqlite3_finalize(st);
-    return r == SQLITE_DONE ? ASKDOCS_OK : db_error(ix, "writing meta");
+    return r == SQLITE_DONE ? ASKDOCS_OK : idx_db_error(ix, "writing meta");
 }
 
 static askdocs_rc load_meta(askdocs_index *ix)
@@ -279,6 +274,7 @@ askdocs_rc askdocs_index_open(const char *data_dir, int writable,
         return ASKDOCS_ERR_NOMEM;
     ix->lock_fd = -1;
     ix->writable = writable;
+    idx_vector_params_from_conf(&ix->vp, conf);
     askdocs_snprintf(ix->dir, sizeof(ix->dir), "%s", data_dir);
     askdocs_snprintf(ix->db_path, sizeof(ix->db_path), "%s/askdocs.db",
                      data_dir);
@@ -347,8 +343,7 @@ void askdocs_index_close(askdocs_index *ix)
 {
     if (!ix)
         return;
-    if (ix->vectors)
-        faiss_Index_free(ix->vectors);
+    idx_vectors_free(ix);
     if (ix->db)
         sqlite3_close(ix->db);
     idx_analyzer_free(ix->analyzer); /* after the connection that uses it */
@@ -371,7 +366,7 @@ const char *askdocs_index_embed_model(const askdocs_index *ix)
     return ix->embed_model;
 }
 
-static const char *base_name(const char *p)
+const char *idx_base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
@@ -380,7 +375,7 @@ static const char *base_name(const char *p)
 askdocs_rc askdocs_index_check_embedder(askdocs_index *ix,
                                         const char *model_path, int dim)
 {
-    const char *name = base_name(model_path);
+    const char *name = idx_base_name(model_path);
     if (!ix->embed_model[0])
         return ASKDOCS_OK; /* empty index: any model */
     if (strcmp(ix->embed_model, name) != 0 || ix->dim != dim) {
@@ -403,251 +398,21 @@ askdocs_rc idx_record_embedder(askdocs_index *ix, const char *model_path,
     if (ix->embed_model[0])
         return askdocs_index_check_embedder(ix, model_path, dim);
     askdocs_snprintf(v, sizeof(v), "%d", dim);
-    rc = idx_meta_set(ix, "embed_model", base_name(model_path));
+    rc = idx_meta_set(ix, "embed_model", idx_base_name(model_path));
     if (rc == ASKDOCS_OK)
         rc = idx_meta_set(ix, "embed_dim", v);
     if (rc == ASKDOCS_OK) {
         askdocs_snprintf(ix->embed_model, sizeof(ix->embed_model), "%s",
-                         base_name(model_path));
+                         idx_base_name(model_path));
         ix->dim = dim;
     }
     return rc;
 }
 
-/* --------------------------------------------------------------- vectors */
-static askdocs_rc faiss_error(askdocs_index *ix, const char *what)
-{
-    const char *e = faiss_get_last_error();
-    idx_set_error(ix, ASKDOCS_ERR_VECTOR, "%s: %s", what, e ? e : "FAISS error");
-    return ASKDOCS_ERR_VECTOR;
-}
-
-static void vector_path(const askdocs_index *ix, int64_t gen, char *dst,
-                        size_t n)
-{
-    askdocs_snprintf(dst, n, "%s/vectors-%lld.faiss", ix->dir, (long long)gen);
-}
-
-/* Build the vector index from the embeddings table, in one read snapshot. */
-static askdocs_rc rebuild_vectors(askdocs_index *ix, int64_t *gen_out)
-{
-    FaissIndex *fi = NULL;
-    sqlite3_stmt *st = NULL;
-    float *buf = NULL;
-    idx_t *ids = NULL;
-    const int batch = 4096;
-    int nb = 0, r;
-    askdocs_rc rc = ASKDOCS_OK;
-    int began = 0;
-
-    if (ix->dim <= 0) {
-        idx_set_error(ix, ASKDOCS_ERR_NOTFOUND, "the index holds no vectors");
-        return ASKDOCS_ERR_NOTFOUND;
-    }
-    if (sqlite3_get_autocommit(ix->db)) {
-        rc = idx_exec(ix, "BEGIN");
-        if (rc != ASKDOCS_OK)
-            return rc;
-        began = 1;
-    }
-    *gen_out = idx_generation(ix);
-    if (faiss_index_factory(&fi, ix->dim, "IDMap,Flat",
-                            METRIC_INNER_PRODUCT) != 0) {
-        rc = faiss_error(ix, "creating the vector index");
-        goto out;
-    }
-    buf = askdocs_malloc((size_t)batch * (size_t)ix->dim * sizeof(float));
-    ids = askdocs_malloc((size_t)batch * sizeof(idx_t));
-    if (!buf || !ids) {
-        rc = ASKDOCS_ERR_NOMEM;
-        goto out;
-    }
-    if (sqlite3_prepare_v2(ix->db, "SELECT chunk_id, vec FROM embeddings",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_error(ix, "reading embeddings");
-        goto out;
-    }
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        const void *v = sqlite3_column_blob(st, 1);
-        int bytes = sqlite3_column_bytes(st, 1);
-        if (bytes != ix->dim * (int)sizeof(float) || !v) {
-            idx_set_error(ix, ASKDOCS_ERR_CORRUPT,
-                          "embedding of chunk %lld has %d bytes, expected %d",
-                          (long long)sqlite3_column_int64(st, 0), bytes,
-                          ix->dim * (int)sizeof(float));
-            rc = ASKDOCS_ERR_CORRUPT;
-            goto out;
-        }
-        ids[nb] = sqlite3_column_int64(st, 0);
-        memcpy(buf + (size_t)nb * (size_t)ix->dim, v, (size_t)bytes);
-        if (++nb == batch) {
-            if (faiss_Index_add_with_ids(fi, nb, buf, ids) != 0) {
-                rc = faiss_error(ix, "adding vectors");
-                goto out;
-            }
-            nb = 0;
-        }
-    }
-    if (r != SQLITE_DONE) {
-        rc = db_error(ix, "reading embeddings");
-        goto out;
-    }
-    if (nb > 0 && faiss_Index_add_with_ids(fi, nb, buf, ids) != 0) {
-        rc = faiss_error(ix, "adding vectors");
-        goto out;
-    }
-    if (ix->vectors)
-        faiss_Index_free(ix->vectors);
-    ix->vectors = fi;
-    fi = NULL;
-out:
-    sqlite3_finalize(st);
-    if (began)
-        sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
-    if (fi)
-        faiss_Index_free(fi);
-    askdocs_free(buf);
-    askdocs_free(ids);
-    return rc;
-}
-
-askdocs_rc idx_vectors_ready(askdocs_index *ix)
-{
-    char path[4200];
-    int64_t gen;
-    FaissIndex *fi = NULL;
-    askdocs_rc rc;
-    if (ix->vectors)
-        return ASKDOCS_OK;
-    if (ix->dim <= 0) {
-        /* nothing embedded yet: an empty index of unknown dimension */
-        return ASKDOCS_OK;
-    }
-    gen = idx_generation(ix);
-    vector_path(ix, gen, path, sizeof(path));
-    if (access(path, R_OK) == 0 &&
-        faiss_read_index_fname(path, 0, &fi) == 0 && fi &&
-        faiss_Index_d(fi) == ix->dim) {
-        ix->vectors = fi;
-        ix->vectors_gen = gen;
-        return ASKDOCS_OK;
-    }
-    if (fi)
-        faiss_Index_free(fi);
-    /* missing, stale or unreadable: derive it again from SQLite */
-    askdocs_log(2, "vector file for generation %lld missing or stale: "
-                   "rebuilding from stored embeddings", (long long)gen);
-    rc = rebuild_vectors(ix, &gen);
-    if (rc == ASKDOCS_OK) {
-        ix->vectors_gen = gen;
-        if (ix->writable)
-            rc = idx_vectors_save(ix);
-    }
-    return rc;
-}
-
-static void fsync_path(const char *path, int dir)
-{
-    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
-askdocs_rc idx_vectors_save(askdocs_index *ix)
-{
-    char path[4200], tmp[4300];
-    DIR *d;
-    struct dirent *de;
-    if (!ix->vectors)
-        return ASKDOCS_OK;
-    vector_path(ix, ix->vectors_gen, path, sizeof(path));
-    askdocs_snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
-    if (faiss_write_index_fname(ix->vectors, tmp) != 0) {
-        unlink(tmp);
-        return faiss_error(ix, "writing the vector index");
-    }
-    fsync_path(tmp, 0);
-    if (rename(tmp, path) != 0) {
-        idx_set_error(ix, ASKDOCS_ERR_IO, "cannot rename %s: %s", tmp,
-                      strerror(errno));
-        unlink(tmp);
-        return ASKDOCS_ERR_IO;
-    }
-    fsync_path(ix->dir, 1);
-    /* drop the files of other generations */
-    d = opendir(ix->dir);
-    if (d) {
-        const char *base = base_name(path);
-        while ((de = readdir(d)) != NULL) {
-            if (strncmp(de->d_name, "vectors-", 8) == 0 &&
-                strcmp(de->d_name, base) != 0 && strstr(de->d_name, ".faiss")) {
-                char old[4200];
-                askdocs_snprintf(old, sizeof(old), "%s/%s", ix->dir,
-                                 de->d_name);
-                unlink(old);
-            }
-        }
-        closedir(d);
-    }
-    return ASKDOCS_OK;
-}
-
-askdocs_rc idx_vectors_add(askdocs_index *ix, int n, const float *vecs,
-                           const int64_t *ids)
-{
-    idx_t *fids;
-    int i;
-    if (n <= 0)
-        return ASKDOCS_OK;
-    if (!ix->vectors &&
-        faiss_index_factory(&ix->vectors, ix->dim, "IDMap,Flat",
-                            METRIC_INNER_PRODUCT) != 0)
-        return faiss_error(ix, "creating the vector index");
-    fids = askdocs_malloc((size_t)n * sizeof(idx_t));
-    if (!fids)
-        return ASKDOCS_ERR_NOMEM;
-    for (i = 0; i < n; i++)
-        fids[i] = ids[i];
-    if (faiss_Index_add_with_ids(ix->vectors, n, vecs, fids) != 0) {
-        askdocs_free(fids);
-        return faiss_error(ix, "adding vectors");
-    }
-    askdocs_free(fids);
-    return ASKDOCS_OK;
-}
-
-askdocs_rc idx_vectors_remove(askdocs_index *ix, int n, const int64_t *ids)
-{
-    FaissIDSelectorBatch *sel = NULL;
-    idx_t *fids;
-    size_t removed = 0;
-    int i;
-    if (n <= 0 || !ix->vectors)
-        return ASKDOCS_OK;
-    fids = askdocs_malloc((size_t)n * sizeof(idx_t));
-    if (!fids)
-        return ASKDOCS_ERR_NOMEM;
-    for (i = 0; i < n; i++)
-        fids[i] = ids[i];
-    if (faiss_IDSelectorBatch_new(&sel, (size_t)n, fids) != 0) {
-        askdocs_free(fids);
-        return faiss_error(ix, "removing vectors");
-    }
-    askdocs_free(fids);
-    if (faiss_Index_remove_ids(ix->vectors, (FaissIDSelector *)sel,
-                               &removed) != 0) {
-        faiss_IDSelector_free((FaissIDSelector *)sel);
-        return faiss_error(ix, "removing vectors");
-    }
-    faiss_IDSelector_free((FaissIDSelector *)sel);
-    return ASKDOCS_OK;
-}
-
 /* --------------------------------------------------------------- reading */
-askdocs_rc askdocs_index_get_chunk(askdocs_index *ix, int64_t id,
-                                   askdocs_chunk_info *c)
+/* One chunk by id (ordinal < 0) or by document and ordinal. */
+static askdocs_rc get_chunk(askdocs_index *ix, int64_t id, int ordinal,
+                            askdocs_chunk_info *c)
 {
     sqlite3_stmt *st = NULL;
     askdocs_rc rc = ASKDOCS_OK;
@@ -655,13 +420,21 @@ askdocs_rc askdocs_index_get_chunk(askdocs_index *ix, int64_t id,
     memset(c, 0, sizeof(*c));
     if (sqlite3_prepare_v2(
             ix->db,
-            "SELECT c.id, c.doc_id, c.ordinal, c.page_start, c.page_end,"
-            " c.char_start, c.char_end, d.rel, d.title, c.heading, c.text,"
-            " d.collection FROM chunks c JOIN documents d ON d.id=c.doc_id"
-            " WHERE c.id=?",
+            ordinal < 0
+                ? "SELECT c.id, c.doc_id, c.ordinal, c.page_start, c.page_end,"
+                  " c.char_start, c.char_end, d.rel, d.title, c.heading,"
+                  " c.text, d.collection FROM chunks c"
+                  " JOIN documents d ON d.id=c.doc_id WHERE c.id=?1"
+                : "SELECT c.id, c.doc_id, c.ordinal, c.page_start, c.page_end,"
+                  " c.char_start, c.char_end, d.rel, d.title, c.heading,"
+                  " c.text, d.collection FROM chunks c"
+                  " JOIN documents d ON d.id=c.doc_id"
+                  " WHERE c.doc_id=?1 AND c.ordinal=?2",
             -1, &st, NULL) != SQLITE_OK)
-        return db_error(ix, "reading a chunk");
+        return idx_db_error(ix, "reading a chunk");
     sqlite3_bind_int64(st, 1, id);
+    if (ordinal >= 0)
+        sqlite3_bind_int(st, 2, ordinal);
     r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
         c->id = sqlite3_column_int64(st, 0);
@@ -684,10 +457,33 @@ askdocs_rc askdocs_index_get_chunk(askdocs_index *ix, int64_t id,
     } else if (r == SQLITE_DONE) {
         rc = ASKDOCS_ERR_NOTFOUND;
     } else {
-        rc = db_error(ix, "reading a chunk");
+        rc = idx_db_error(ix, "reading a chunk");
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+askdocs_rc askdocs_index_get_chunk(askdocs_index *ix, int64_t id,
+                                   askdocs_chunk_info *c)
+{
+    return get_chunk(ix, id, -1, c);
+}
+
+askdocs_rc askdocs_index_get_neighbor(askdocs_index *ix,
+                                      const askdocs_chunk_info *c, int delta,
+                                      askdocs_chunk_info *out)
+{
+    int o = c->ordinal + delta;
+    if (o < 0) {
+        memset(out, 0, sizeof(*out));
+        return ASKDOCS_ERR_NOTFOUND;
+    }
+    return get_chunk(ix, c->doc_id, o, out);
+}
+
+int askdocs_estimate_tokens(const char *s, size_t n)
+{
+    return idx_estimate_tokens(s, n);
 }
 
 void askdocs_chunk_info_clear(askdocs_chunk_info *c)
@@ -704,19 +500,20 @@ void askdocs_chunk_info_clear(askdocs_chunk_info *c)
 
 #define MAX_FILTER_VALUES 64
 
-static int filter_active(const askdocs_filter *f)
+int idx_filter_active(const askdocs_filter *f)
 {
-    return f && (f->n_collections > 0 || f->n_types > 0 ||
+    return f && (f->restricted || f->n_collections > 0 || f->n_types > 0 ||
                  (f->lang && *f->lang) || (f->date_from && *f->date_from) ||
                  (f->date_to && *f->date_to) ||
                  (f->path_prefix && *f->path_prefix));
 }
 
-static askdocs_rc check_filter(askdocs_index *ix, const askdocs_filter *f)
+askdocs_rc idx_check_filter(askdocs_index *ix, const askdocs_filter *f)
 {
     if (f && (f->n_collections > MAX_FILTER_VALUES ||
               f->n_types > MAX_FILTER_VALUES || f->n_collections < 0 ||
-              f->n_types < 0)) {
+              f->n_types < 0 || f->n_readable < 0 ||
+              f->n_readable > MAX_FILTER_VALUES)) {
         idx_set_error(ix, ASKDOCS_ERR_INVALID,
                       "at most %d collections and %d types per search",
                       MAX_FILTER_VALUES, MAX_FILTER_VALUES);
@@ -727,14 +524,25 @@ static askdocs_rc check_filter(askdocs_index *ix, const askdocs_filter *f)
 
 /* Append " AND ..." conditions on documents d for f, with parameters
  * numbered from *param on; filter_bind binds them in the same order. */
-static askdocs_rc filter_sql(const askdocs_filter *f, askdocs_buf *sql,
+askdocs_rc idx_filter_sql(const askdocs_filter *f, askdocs_buf *sql,
                              int param)
 {
     askdocs_rc rc = ASKDOCS_OK;
     int i;
-    if (!filter_active(f))
+    if (!idx_filter_active(f))
         return ASKDOCS_OK;
-    if (f->n_collections > 0) {
+    if (f->restricted) {
+        if (f->n_readable <= 0) {
+            rc = askdocs_buf_puts(sql, " AND 0");
+        } else {
+            rc = askdocs_buf_puts(sql, " AND d.collection IN (");
+            for (i = 0; rc == ASKDOCS_OK && i < f->n_readable; i++)
+                rc = askdocs_buf_printf(sql, "%s?%d", i ? "," : "", param++);
+            if (rc == ASKDOCS_OK)
+                rc = askdocs_buf_puts(sql, ")");
+        }
+    }
+    if (rc == ASKDOCS_OK && f->n_collections > 0) {
         rc = askdocs_buf_puts(sql, " AND d.collection IN (");
         for (i = 0; rc == ASKDOCS_OK && i < f->n_collections; i++)
             rc = askdocs_buf_printf(sql, "%s?%d", i ? "," : "", param++);
@@ -768,11 +576,14 @@ static askdocs_rc filter_sql(const askdocs_filter *f, askdocs_buf *sql,
     return rc;
 }
 
-static void filter_bind(sqlite3_stmt *st, const askdocs_filter *f, int param)
+void idx_filter_bind(sqlite3_stmt *st, const askdocs_filter *f, int param)
 {
     int i;
-    if (!filter_active(f))
+    if (!idx_filter_active(f))
         return;
+    if (f->restricted)
+        for (i = 0; i < f->n_readable; i++)
+            sqlite3_bind_text(st, param++, f->readable[i], -1, SQLITE_STATIC);
     for (i = 0; i < f->n_collections; i++)
         sqlite3_bind_text(st, param++, f->collections[i], -1, SQLITE_STATIC);
     for (i = 0; i < f->n_types; i++)
@@ -819,133 +630,45 @@ askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
     *n_out = 0;
     if (!match || !*match || limit <= 0)
         return ASKDOCS_OK;
-    rc = check_filter(ix, f);
+    rc = idx_check_filter(ix, f);
     if (rc != ASKDOCS_OK)
         return rc;
     askdocs_buf_init(&sql, 8192);
     /* heading paths (title, section) weigh less than the body text */
     rc = askdocs_buf_puts(&sql, "SELECT f.rowid, bm25(chunks_fts, 1.0, 0.5) "
                                 "AS s FROM chunks_fts f");
-    if (rc == ASKDOCS_OK && filter_active(f)) {
+    if (rc == ASKDOCS_OK && idx_filter_active(f)) {
         rc = askdocs_buf_puts(&sql, " JOIN chunks c ON c.id=f.rowid"
                                     " JOIN documents d ON d.id=c.doc_id");
     }
     if (rc == ASKDOCS_OK)
         rc = askdocs_buf_puts(&sql, " WHERE chunks_fts MATCH ?1");
     if (rc == ASKDOCS_OK)
-        rc = filter_sql(f, &sql, 3);
+        rc = idx_filter_sql(f, &sql, 3);
     if (rc == ASKDOCS_OK)
         rc = askdocs_buf_puts(&sql, " ORDER BY s LIMIT ?2");
     if (rc != ASKDOCS_OK)
         goto out;
     if (sqlite3_prepare_v2(ix->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
-        rc = db_error(ix, "preparing the BM25 query");
+        rc = idx_db_error(ix, "preparing the BM25 query");
         goto out;
     }
     sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, limit);
-    filter_bind(st, f, 3);
+    idx_filter_bind(st, f, 3);
     while (n < limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
         ids[n] = sqlite3_column_int64(st, 0);
         scores[n] = -sqlite3_column_double(st, 1); /* bm25(): lower = better */
         n++;
     }
     if (n < limit && r != SQLITE_DONE) {
-        rc = db_error(ix, "BM25 search");
+        rc = idx_db_error(ix, "BM25 search");
         goto out;
     }
     *n_out = n;
 out:
     sqlite3_finalize(st);
     askdocs_buf_free(&sql);
-    return rc;
-}
-
-/* 1 if chunk id's document passes the filter. */
-static int chunk_visible(askdocs_index *ix, sqlite3_stmt **st,
-                         const askdocs_filter *f, int64_t id)
-{
-    int ok;
-    if (!*st) {
-        askdocs_buf sql;
-        int prc;
-        askdocs_buf_init(&sql, 8192);
-        if (askdocs_buf_puts(&sql, "SELECT 1 FROM chunks c JOIN documents d"
-                                   " ON d.id=c.doc_id WHERE c.id=?1") !=
-                ASKDOCS_OK ||
-            filter_sql(f, &sql, 2) != ASKDOCS_OK) {
-            askdocs_buf_free(&sql);
-            return 0;
-        }
-        prc = sqlite3_prepare_v2(ix->db, sql.data, -1, st, NULL);
-        askdocs_buf_free(&sql);
-        if (prc != SQLITE_OK)
-            return 0;
-        filter_bind(*st, f, 2);
-    }
-    sqlite3_reset(*st);
-    sqlite3_bind_int64(*st, 1, id);
-    ok = sqlite3_step(*st) == SQLITE_ROW;
-    return ok;
-}
-
-askdocs_rc askdocs_index_dense(askdocs_index *ix, const float *q,
-                               const askdocs_filter *f, int limit,
-                               int64_t *ids, double *scores, int *n_out)
-{
-    float *dist = NULL;
-    idx_t *lab = NULL;
-    sqlite3_stmt *vis = NULL;
-    idx_t total, k;
-    askdocs_rc rc;
-    int n = 0;
-
-    *n_out = 0;
-    if (limit <= 0)
-        return ASKDOCS_OK;
-    rc = check_filter(ix, f);
-    if (rc == ASKDOCS_OK)
-        rc = idx_vectors_ready(ix);
-    if (rc != ASKDOCS_OK || !ix->vectors)
-        return rc;
-    total = faiss_Index_ntotal(ix->vectors);
-    /* with a filter, widen the search until enough visible hits remain */
-    k = filter_active(f) ? (idx_t)limit * 4 : (idx_t)limit;
-    for (;;) {
-        idx_t i, kk = k < total ? k : total;
-        if (kk <= 0)
-            break;
-        askdocs_free(dist);
-        askdocs_free(lab);
-        dist = askdocs_malloc((size_t)kk * sizeof(float));
-        lab = askdocs_malloc((size_t)kk * sizeof(idx_t));
-        if (!dist || !lab) {
-            rc = ASKDOCS_ERR_NOMEM;
-            goto out;
-        }
-        if (faiss_Index_search(ix->vectors, 1, q, kk, dist, lab) != 0) {
-            rc = faiss_error(ix, "dense search");
-            goto out;
-        }
-        n = 0;
-        for (i = 0; i < kk && n < limit; i++) {
-            if (lab[i] < 0)
-                continue;
-            if (filter_active(f) && !chunk_visible(ix, &vis, f, lab[i]))
-                continue;
-            ids[n] = lab[i];
-            scores[n] = dist[i];
-            n++;
-        }
-        if (n >= limit || kk >= total || !filter_active(f))
-            break;
-        k *= 4;
-    }
-    *n_out = n;
-out:
-    sqlite3_finalize(vis);
-    askdocs_free(dist);
-    askdocs_free(lab);
     return rc;
 }
 
@@ -958,12 +681,12 @@ askdocs_rc askdocs_index_counts(askdocs_index *ix, int64_t *docs,
                            "SELECT (SELECT count(*) FROM documents),"
                            " (SELECT count(*) FROM chunks)",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_error(ix, "counting");
+        return idx_db_error(ix, "counting");
     if (sqlite3_step(st) == SQLITE_ROW) {
         *docs = sqlite3_column_int64(st, 0);
         *chunks = sqlite3_column_int64(st, 1);
     } else {
-        rc = db_error(ix, "counting");
+        rc = idx_db_error(ix, "counting");
     }
     sqlite3_finalize(st);
     return rc;
@@ -1004,10 +727,10 @@ askdocs_rc askdocs_index_status(askdocs_index *ix, int check,
                      idx_analyzer_name(ix->analyzer));
     askdocs_snprintf(out->embed_model, sizeof(out->embed_model), "%s",
                      ix->embed_model);
-    vector_path(ix, out->generation, path, sizeof(path));
+    idx_vector_path(ix, out->generation, path, sizeof(path));
     out->vector_file_current = access(path, R_OK) == 0;
     if (!ok)
-        return db_error(ix, "reading index status");
+        return idx_db_error(ix, "reading index status");
     if (!check)
         return ASKDOCS_OK;
 #define PROBLEM(...)                                                         \
@@ -1051,8 +774,12 @@ askdocs_rc askdocs_index_status(askdocs_index *ix, int check,
     if (idx_vectors_ready(ix) != ASKDOCS_OK)
         PROBLEM("vectors: %s", ix->errmsg);
     else if (ix->vectors) {
-        out->vectors = faiss_Index_ntotal(ix->vectors);
-        if (out->vectors != out->embeddings)
+        out->vectors = idx_vectors_total(ix);
+        askdocs_snprintf(out->vector_index, sizeof(out->vector_index), "%s",
+                         idx_vec_kind_name(ix->vec_kind));
+        /* approximate kinds keep removed vectors as tombstones */
+        if (ix->vec_kind == IDX_VEC_FLAT ? out->vectors != out->embeddings
+                                         : out->vectors < out->embeddings)
             PROBLEM("the vector index holds %lld vectors for %lld embeddings",
                     (long long)out->vectors, (long long)out->embeddings);
     } else if (out->embeddings > 0) {
@@ -1060,7 +787,7 @@ askdocs_rc askdocs_index_status(askdocs_index *ix, int check,
                 (long long)out->embeddings);
     }
 #undef PROBLEM
-    return ok ? ASKDOCS_OK : db_error(ix, "checking the index");
+    return ok ? ASKDOCS_OK : idx_db_error(ix, "checking the index");
 }
 
 /* ------------------------------------------------------- matched terms */

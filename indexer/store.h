@@ -10,10 +10,31 @@
 
 typedef struct FaissIndex_H FaissIndex;
 
+/* Kinds of vector index (vectors.c). Flat is exact and removes in place;
+ * HNSW and IVF-PQ are approximate: their hits are re-scored exactly from
+ * the embeddings table, and removed vectors stay in them as tombstones
+ * (ids without an embedding row) until the next rebuild. */
+enum { IDX_VEC_AUTO = -1, IDX_VEC_FLAT = 0, IDX_VEC_HNSW = 1,
+       IDX_VEC_IVFPQ = 2 };
+
+typedef struct idx_vector_params {
+    int kind;                /* IDX_VEC_AUTO or a fixed kind */
+    int64_t hnsw_min, ivfpq_min; /* auto thresholds in vectors */
+    int hnsw_m, ef_search, nprobe, refine;
+} idx_vector_params;
+
+/* Defaults, then the [index]/[search] keys of conf (may be NULL). */
+void idx_vector_params_from_conf(idx_vector_params *vp,
+                                 const askdocs_config *conf);
+/* "flat", "hnsw", "ivfpq" (or "auto"). */
+const char *idx_vec_kind_name(int kind);
+
 struct askdocs_index {
     sqlite3 *db;
     idx_analyzer *analyzer; /* BM25 analysis; outlives db */
     FaissIndex *vectors;   /* NULL until first needed */
+    int vec_kind;          /* IDX_VEC_* of ix->vectors */
+    idx_vector_params vp;  /* from the configuration at open */
     int64_t vectors_gen;   /* generation the in-memory vectors match */
     int dim;               /* 0 = no vectors yet */
     int writable;
@@ -42,5 +63,26 @@ askdocs_rc idx_vectors_save(askdocs_index *ix);
 askdocs_rc idx_vectors_add(askdocs_index *ix, int n, const float *vecs,
                            const int64_t *ids);
 askdocs_rc idx_vectors_remove(askdocs_index *ix, int n, const int64_t *ids);
+/* Writers, after a sync: rebuild the vector index if its kind no longer
+ * suits its size, or tombstones exceed a tenth of it. */
+askdocs_rc idx_vectors_maintain(askdocs_index *ix);
+/* Vectors held (tombstones included) or -1 if not loaded; the kind. */
+int64_t idx_vectors_total(const askdocs_index *ix);
+void idx_vectors_free(askdocs_index *ix);
+/* DIR/vectors-<gen>.faiss */
+void idx_vector_path(const askdocs_index *ix, int64_t gen, char *dst,
+                     size_t n);
+
+/* shared helpers of store.c */
+askdocs_rc idx_db_error(askdocs_index *ix, const char *what);
+const char *idx_base_name(const char *p);
+/* Filters: idx_filter_sql appends " AND ..." conditions on documents d
+ * with parameters numbered from param on; idx_filter_bind binds them in
+ * the same order. */
+int idx_filter_active(const askdocs_filter *f);
+askdocs_rc idx_check_filter(askdocs_index *ix, const askdocs_filter *f);
+askdocs_rc idx_filter_sql(const askdocs_filter *f, askdocs_buf *sql,
+                          int param);
+void idx_filter_bind(sqlite3_stmt *st, const askdocs_filter *f, int param);
 
 #endif /* IDX_STORE_H */

@@ -884,6 +884,8 @@ askdocs_rc askdocs_index_sync(askdocs_index *ix, const askdocs_config *conf,
         if (root_is_dir[i])
             rc = remove_missing(ix, roots[i], &files, cb, user, stats);
     if (rc == ASKDOCS_OK && ix->vectors)
+        rc = idx_vectors_maintain(ix);
+    if (rc == ASKDOCS_OK && ix->vectors)
         rc = idx_vectors_save(ix);
 out:
     if (roots)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "askdocs_common.h"
+#include "askdocs_conf.h"
 #include "askdocs_indexer.h"
 
 #ifdef __cplusplus
@@ -38,7 +39,45 @@ typedef struct askdocs_hit {
     int dense_rank;      /* 1-based, 0 = not in the dense list */
     double bm25_score;   /* -bm25(): higher is better */
     double dense_score;  /* cosine similarity */
+    int rerank_rank;     /* 1-based rank given by the reranker, 0 = none */
+    double rerank_score; /* the reranker's score */
 } askdocs_hit;
+
+/* ------------------------------------------------------------ reranking */
+typedef struct askdocs_reranker askdocs_reranker; /* opaque, see rerank.c */
+
+typedef struct askdocs_reranker_params {
+    const char *model_path;  /* local cross-encoder GGUF (rank pooling) */
+    const char *url;         /* or a remote /v1/rerank endpoint (wins) */
+    const char *api_key;     /* bearer token for url; may be NULL */
+    const char *model_name;  /* "model" sent to url; may be NULL */
+    int tei;                 /* 1 = url speaks TEI ({"texts"}) */
+    int timeout_ms;          /* remote; 0 = 10000 */
+    int n_threads;           /* local; 0 = 2 */
+    int max_tokens;          /* local, per pair; 0 = 512 */
+    int max_doc_bytes;       /* remote, text per passage; 0 = 4096 */
+} askdocs_reranker_params;
+
+askdocs_reranker_params askdocs_reranker_default_params(void);
+/* Open the reranker p describes; strings are copied. On error err says
+ * why (a model that is not a cross-encoder, a bad url) and *out is NULL. */
+askdocs_rc askdocs_reranker_open(const askdocs_reranker_params *p,
+                                 askdocs_reranker **out, char *err,
+                                 size_t errlen);
+void askdocs_reranker_free(askdocs_reranker *r); /* NULL is harmless */
+const char *askdocs_reranker_errmsg(const askdocs_reranker *r);
+/* The reranker of the [rerank] section: *out stays NULL (and ASKDOCS_OK)
+ * when neither model nor url is set. */
+askdocs_rc askdocs_reranker_from_conf(const askdocs_config *conf,
+                                      askdocs_reranker **out, char *err,
+                                      size_t errlen);
+/* "local", "remote" or "none" (NULL). */
+const char *askdocs_reranker_kind(const askdocs_reranker *r);
+/* Score (query, docs[i]) for i < n (at most 1000) into scores (higher is
+ * more relevant; -inf for a passage a remote reranker left out). */
+askdocs_rc askdocs_reranker_score(askdocs_reranker *r, const char *query,
+                                  const char *const *docs, int n,
+                                  double *scores);
 
 typedef struct askdocs_retriever_params {
     askdocs_search_mode mode;
@@ -51,9 +90,14 @@ typedef struct askdocs_retriever_params {
     int query_weighting; /* 1 = adapt the weights to the query (see
                             askdocs_query_weights) */
     int max_query_bytes; /* longer queries are cut; 0 = 4096 */
+    askdocs_reranker *reranker; /* borrowed; NULL = no second stage */
+    int rerank_top;      /* fused hits rescored by the reranker; 0 = 20 */
 } askdocs_retriever_params;
 
 askdocs_retriever_params askdocs_retriever_default_params(void);
+/* The defaults overridden by the [search] keys of conf (mode included). */
+askdocs_retriever_params askdocs_retriever_params_from_conf(
+    const askdocs_config *conf);
 
 typedef struct askdocs_retriever askdocs_retriever;
 
@@ -71,6 +115,59 @@ const char *askdocs_retriever_errmsg(const askdocs_retriever *r);
 askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
                                     const askdocs_filter *f,
                                     askdocs_hit *hits, int *n_hits);
+
+/* ------------------------------------------------- evidence selection */
+typedef struct askdocs_evidence_params {
+    int max_passages;      /* 0 = 3 */
+    int token_budget;      /* estimated tokens of all passages; 0 = 1500 */
+    double mmr_lambda;     /* relevance against novelty, (0, 1]; 1 = plain
+                              ranking; 0 = 0.7 */
+    double near_duplicate; /* word-set Jaccard from which a hit repeats a
+                              better one and is dropped; 0 = 0.8 */
+    int join_below;        /* a passage under this many tokens is joined with
+                              its neighbours of the same section; -1 = never,
+                              0 = joined only when empty */
+    int max_join;          /* tokens a joined passage may grow to; 0 = 300 */
+    int pool;              /* hits considered; 0 = 4 x max_passages */
+} askdocs_evidence_params;
+
+/* Defaults: 3 passages, 1500 tokens, lambda 0.7, near-duplicate 0.8, join
+ * below 80 tokens up to 300. */
+askdocs_evidence_params askdocs_evidence_default_params(void);
+/* The defaults overridden by [generate] evidence, evidence_tokens,
+ * evidence_mmr, near_duplicate and join_below. */
+askdocs_evidence_params askdocs_evidence_params_from_conf(
+    const askdocs_config *conf);
+
+typedef struct askdocs_evidence_item {
+    askdocs_chunk_info chunk;    /* the hit (owned) */
+    char *text;                  /* what the generator reads: the hit's text,
+                                    joined with neighbours (owned) */
+    int64_t first_id, last_id;   /* chunks the text spans */
+    int page_start, page_end;    /* of the joined text; 0 = not paged */
+    int rank;                    /* 1-based rank of the hit in the search */
+    double score;                /* the hit's search score */
+    int tokens;                  /* estimated tokens of text */
+} askdocs_evidence_item;
+
+typedef struct askdocs_evidence {
+    askdocs_evidence_item *items; /* owned; n of them, in reading order */
+    int n;
+    int tokens;                  /* total of the items */
+    int dropped_duplicates;      /* hits dropped as near-duplicates */
+} askdocs_evidence;
+
+/* Choose the evidence for a question from hits[0..n_hits) (best first),
+ * see evidence.c. params may be NULL (defaults). *out is filled and must be
+ * released with askdocs_evidence_clear, also after an error. */
+askdocs_rc askdocs_evidence_select(askdocs_index *ix, const askdocs_hit *hits,
+                                   int n_hits,
+                                   const askdocs_evidence_params *params,
+                                   askdocs_evidence *out);
+void askdocs_evidence_clear(askdocs_evidence *e); /* NULL is harmless */
+
+/* Jaccard similarity of the word sets of a and b, in [0, 1]. */
+double askdocs_text_similarity(const char *a, const char *b);
 
 /* ---------------------------------------------- pure helpers (tested) */
 /* Multipliers of the BM25 and dense weights for query q[0..n): queries

@@ -12,12 +12,16 @@
 
 #define MAX_QUERY_WORDS 64
 #define MAX_CANDIDATES 10000
+#define MAX_RERANK 200
 
 struct askdocs_retriever {
     askdocs_index *ix;
     idx_embedder *emb;
     askdocs_retriever_params p;
     float *qvec;
+    askdocs_hit *pool;   /* max(k, rerank_top) fused hits before the cut */
+    int pool_cap;
+    int rerank_warned;   /* a failing reranker is reported once */
     char errmsg[1024];
 };
 
@@ -47,6 +51,27 @@ askdocs_retriever_params askdocs_retriever_default_params(void)
     p.max_query_bytes = 4096;
     p.fusion = ASKDOCS_FUSION_SCORE;
     p.query_weighting = 0;
+    return p;
+}
+
+askdocs_retriever_params askdocs_retriever_params_from_conf(
+    const askdocs_config *conf)
+{
+    askdocs_retriever_params p = askdocs_retriever_default_params();
+    int m = askdocs_search_mode_parse(conf->mode);
+    if (m >= 0)
+        p.mode = (askdocs_search_mode)m;
+    p.k = conf->k;
+    p.candidates = conf->candidates;
+    p.rrf_k = conf->rrf_k;
+    p.bm25_weight = conf->bm25_weight;
+    p.dense_weight = conf->dense_weight;
+    p.fusion = askdocs_fusion_parse(conf->fusion) == ASKDOCS_FUSION_RRF
+                   ? ASKDOCS_FUSION_RRF
+                   : ASKDOCS_FUSION_SCORE;
+    p.query_weighting = conf->query_weighting;
+    p.max_query_bytes = conf->max_query_bytes;
+    p.rerank_top = conf->rerank_top;
     return p;
 }
 
@@ -306,12 +331,21 @@ askdocs_rc askdocs_retriever_create(askdocs_index *ix, idx_embedder *emb,
         r->p.rrf_k = 60;
     if (r->p.max_query_bytes <= 0)
         r->p.max_query_bytes = 4096;
-    if (emb) {
+    if (r->p.rerank_top <= 0)
+        r->p.rerank_top = 20;
+    if (r->p.rerank_top > MAX_RERANK)
+        r->p.rerank_top = MAX_RERANK;
+    r->pool_cap = r->p.k;
+    if (r->p.reranker && r->p.rerank_top > r->pool_cap)
+        r->pool_cap = r->p.rerank_top;
+    if (r->pool_cap > r->p.candidates)
+        r->p.candidates = r->pool_cap;
+    r->pool = askdocs_calloc((size_t)r->pool_cap, sizeof(askdocs_hit));
+    if (emb)
         r->qvec = askdocs_malloc((size_t)idx_embedder_dim(emb) * sizeof(float));
-        if (!r->qvec) {
-            askdocs_free(r);
-            return ASKDOCS_ERR_NOMEM;
-        }
+    if (!r->pool || (emb && !r->qvec)) {
+        askdocs_retriever_free(r);
+        return ASKDOCS_ERR_NOMEM;
     }
     *out = r;
     return ASKDOCS_OK;
@@ -322,12 +356,60 @@ void askdocs_retriever_free(askdocs_retriever *r)
     if (!r)
         return;
     askdocs_free(r->qvec);
+    askdocs_free(r->pool);
     askdocs_free(r);
 }
 
 const char *askdocs_retriever_errmsg(const askdocs_retriever *r)
 {
     return r && r->errmsg[0] ? r->errmsg : "no error";
+}
+
+static int cmp_rerank(const void *a, const void *b)
+{
+    const askdocs_hit *x = a, *y = b;
+    if (x->rerank_score != y->rerank_score)
+        return x->rerank_score < y->rerank_score ? 1 : -1;
+    return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
+}
+
+/* Reorder hits[0..n) by the reranker's scores. On any failure the fused
+ * order stays (the reranker is never required) and a warning is logged
+ * once per retriever. */
+static void rerank(askdocs_retriever *r, const char *query, askdocs_hit *hits,
+                   int n)
+{
+    askdocs_chunk_info *info = askdocs_calloc((size_t)n, sizeof(*info));
+    const char **texts = askdocs_calloc((size_t)n, sizeof(char *));
+    double *sc = askdocs_calloc((size_t)n, sizeof(double));
+    askdocs_rc rc = (!info || !texts || !sc) ? ASKDOCS_ERR_NOMEM : ASKDOCS_OK;
+    int i;
+    for (i = 0; rc == ASKDOCS_OK && i < n; i++) {
+        if (askdocs_index_get_chunk(r->ix, hits[i].chunk_id, &info[i]) !=
+            ASKDOCS_OK)
+            memset(&info[i], 0, sizeof(info[i]));
+        texts[i] = info[i].text ? info[i].text : "";
+    }
+    if (rc == ASKDOCS_OK)
+        rc = askdocs_reranker_score(r->p.reranker, query, texts, n, sc);
+    if (rc == ASKDOCS_OK) {
+        for (i = 0; i < n; i++)
+            hits[i].rerank_score = sc[i];
+        qsort(hits, (size_t)n, sizeof(askdocs_hit), cmp_rerank);
+        for (i = 0; i < n; i++)
+            hits[i].rerank_rank = i + 1;
+    } else if (!r->rerank_warned) {
+        askdocs_log(1, "reranking skipped, keeping the fused order: %s",
+                    rc == ASKDOCS_ERR_NOMEM
+                        ? "out of memory"
+                        : askdocs_reranker_errmsg(r->p.reranker));
+        r->rerank_warned = 1;
+    }
+    for (i = 0; info && i < n; i++)
+        askdocs_chunk_info_clear(&info[i]);
+    askdocs_free(info);
+    askdocs_free(texts);
+    askdocs_free(sc);
 }
 
 askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
@@ -400,40 +482,50 @@ askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
             }
         }
     }
-    switch (r->p.mode) {
-    case ASKDOCS_MODE_BM25:
-        for (i = 0; i < nb && i < r->p.k; i++) {
-            memset(&hits[i], 0, sizeof(hits[i]));
-            hits[i].chunk_id = bid[i];
-            hits[i].score = bsc[i];
-            hits[i].bm25_rank = i + 1;
-            hits[i].bm25_score = bsc[i];
+    {
+        askdocs_hit *pool = r->pool;
+        int cap = r->pool_cap, n = 0;
+        switch (r->p.mode) {
+        case ASKDOCS_MODE_BM25:
+            for (i = 0; i < nb && i < cap; i++) {
+                memset(&pool[i], 0, sizeof(pool[i]));
+                pool[i].chunk_id = bid[i];
+                pool[i].score = bsc[i];
+                pool[i].bm25_rank = i + 1;
+                pool[i].bm25_score = bsc[i];
+            }
+            n = i;
+            break;
+        case ASKDOCS_MODE_DENSE:
+            for (i = 0; i < nd && i < cap; i++) {
+                memset(&pool[i], 0, sizeof(pool[i]));
+                pool[i].chunk_id = did[i];
+                pool[i].score = dsc[i];
+                pool[i].dense_rank = i + 1;
+                pool[i].dense_score = dsc[i];
+            }
+            n = i;
+            break;
+        default: {
+            double wb = r->p.bm25_weight, wd = r->p.dense_weight, mb = 1,
+                   md = 1;
+            if (r->p.query_weighting)
+                askdocs_query_weights(clean, qlen, &mb, &md);
+            wb *= mb;
+            wd *= md;
+            if (r->p.fusion == ASKDOCS_FUSION_SCORE)
+                n = askdocs_score_fuse(bid, bsc, nb, wb, did, dsc, nd, wd, pool,
+                                       cap);
+            else
+                n = askdocs_rrf_fuse(bid, bsc, nb, wb, did, dsc, nd, wd,
+                                     r->p.rrf_k, pool, cap);
         }
-        *n_hits = i;
-        break;
-    case ASKDOCS_MODE_DENSE:
-        for (i = 0; i < nd && i < r->p.k; i++) {
-            memset(&hits[i], 0, sizeof(hits[i]));
-            hits[i].chunk_id = did[i];
-            hits[i].score = dsc[i];
-            hits[i].dense_rank = i + 1;
-            hits[i].dense_score = dsc[i];
         }
+        if (r->p.reranker && n > 1)
+            rerank(r, clean, pool, n < r->p.rerank_top ? n : r->p.rerank_top);
+        for (i = 0; i < n && i < r->p.k; i++)
+            hits[i] = pool[i];
         *n_hits = i;
-        break;
-    default: {
-        double wb = r->p.bm25_weight, wd = r->p.dense_weight, mb = 1, md = 1;
-        if (r->p.query_weighting)
-            askdocs_query_weights(clean, qlen, &mb, &md);
-        wb *= mb;
-        wd *= md;
-        if (r->p.fusion == ASKDOCS_FUSION_SCORE)
-            *n_hits = askdocs_score_fuse(bid, bsc, nb, wb, did, dsc, nd, wd,
-                                         hits, r->p.k);
-        else
-            *n_hits = askdocs_rrf_fuse(bid, bsc, nb, wb, did, dsc, nd, wd,
-                                       r->p.rrf_k, hits, r->p.k);
-    }
     }
 out:
     askdocs_buf_free(&match);

@@ -516,6 +516,40 @@ static void test_score_fusion(void)
     }
 }
 
+static void test_similarity_and_params(void)
+{
+    askdocs_config c;
+    askdocs_evidence_params ep;
+    askdocs_retriever_params rp;
+    double same = askdocs_text_similarity("The supplier shall keep records",
+                                          "the SUPPLIER shall keep records.");
+    double half = askdocs_text_similarity("a b c d", "a b e f");
+    double none = askdocs_text_similarity("alpha beta", "gamma delta");
+    CHECK(same > 0.999, "similarity: case and punctuation do not count");
+    CHECK(half > 0.32 && half < 0.34, "similarity: Jaccard 2/6 = %.3f", half);
+    CHECK(none == 0.0, "similarity: disjoint texts");
+    CHECK(askdocs_text_similarity("", "") == 0.0, "similarity: empty texts");
+    CHECK(askdocs_text_similarity("연차 유급휴가", "연차 유급휴가") > 0.999,
+          "similarity: Hangul words");
+    CHECK(askdocs_config_defaults(&c) == ASKDOCS_OK, "config defaults");
+    ep = askdocs_evidence_params_from_conf(&c);
+    CHECK(ep.max_passages == c.evidence && ep.token_budget == 1500 &&
+              ep.join_below == 80 && ep.near_duplicate > 0.79,
+          "evidence params follow [generate]");
+    rp = askdocs_retriever_params_from_conf(&c);
+    CHECK(rp.fusion == ASKDOCS_FUSION_SCORE && rp.k == 10 &&
+              rp.rerank_top == 20 && rp.reranker == NULL,
+          "retriever params follow [search] and [rerank]");
+    {
+        askdocs_reranker *rr = (askdocs_reranker *)1;
+        char err[256];
+        CHECK(askdocs_reranker_from_conf(&c, &rr, err, sizeof(err)) ==
+                      ASKDOCS_OK && rr == NULL,
+              "no reranker unless one is configured");
+    }
+    askdocs_config_free(&c);
+}
+
 int main(void)
 {
     test_buf();
@@ -527,6 +561,7 @@ int main(void)
     test_dates();
     test_rrf();
     test_score_fusion();
+    test_similarity_and_params();
     printf("%d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
 }
