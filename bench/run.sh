@@ -42,6 +42,20 @@ if [ -n "$sets" ] && [ -d "$sets/korquad-dev" ]; then
   "$build/bench_search" "$tmp/kq" "$sets/korquad-dev/questions.jsonl" 300 10
 fi
 
+# search latency and approximate-index recall at >= 100k chunks: 13 MB of
+# Debian changelogs in 64-token chunks (about 103k chunks; embedding them
+# takes 35-45 minutes on 2 cores)
+say "bench/make_text_corpus.sh TEXT 13; askdocs index --data BIG --chunk-tokens 64 TEXT"
+bash "$here/bench/make_text_corpus.sh" "$tmp/text" 13
+"$build/askdocs" index -q --data "$tmp/big" --chunk-tokens 64 --format json "$tmp/text"
+python3 "$here/bench/make_queries.py" "$tmp/big" 1000 7 > "$tmp/bigq.jsonl"
+say "$build/bench_vectors BIG queries.jsonl 1000 10   (flat = exact; hnsw, ivfpq built in memory)"
+"$build/bench_vectors" "$tmp/big" "$tmp/bigq.jsonl" 1000 10
+say "askdocs index (writer) turns BIG into HNSW; bench_search BIG queries.jsonl 1000 10"
+"$build/askdocs" index -q --data "$tmp/big" --chunk-tokens 64 "$tmp/text"
+"$build/askdocs" status --data "$tmp/big"
+"$build/bench_search" "$tmp/big" "$tmp/bigq.jsonl" 1000 10
+
 for m in "$models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"; do
   say "$cache/prefix/bin/llama-bench -m $(basename "$m") -t $threads -p 512 -n 128 -r 3"
   "$cache/prefix/bin/llama-bench" -m "$m" -t "$threads" -p 512 -n 128 -r 3 2>/dev/null

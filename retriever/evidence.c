@@ -378,8 +378,10 @@ askdocs_rc askdocs_evidence_select(askdocs_index *ix, const askdocs_hit *hits,
         {
             askdocs_evidence_item *it = &out->items[out->n];
             int t = tokens_of(cand[best].text);
-            if (out->n > 0 && out->tokens + t > p.token_budget)
-                continue; /* does not fit; a shorter one may */
+            if (out->n > 0 && out->tokens + t > p.token_budget) {
+                state[best] = 2; /* does not fit; a shorter one may */
+                continue;
+            }
             it->chunk = cand[best];
             memset(&cand[best], 0, sizeof(cand[best]));
             it->text = askdocs_strdup(it->chunk.text ? it->chunk.text : "");
