@@ -59,6 +59,7 @@ typedef struct askdocs_config {
     char *fusion;         /* rrf | score */
     int query_weighting;  /* 1 = query-aware weights */
     int max_query_bytes;  /* longer queries are truncated */
+    double heading_weight;/* BM25 weight of heading paths (text = 1) */
     int hnsw_ef_search;   /* HNSW search breadth */
     int ivf_nprobe;       /* IVF lists probed per query */
     int dense_refine;     /* approximate candidates per hit, re-scored exactly */

@@ -102,6 +102,8 @@ static const conf_key keys[] = {
      "(quotes, article numbers, figures, codes, capitals)"},
     {"search", "max_query_bytes", K_INT, OFF(max_query_bytes), 16, 1 << 20,
      "4096", NULL, "longer queries are cut at a character boundary"},
+    {"search", "heading_weight", K_DOUBLE, OFF(heading_weight), 0, 10, "0.5",
+     NULL, "BM25 weight of a chunk's heading path against its text (1)"},
     {"search", "hnsw_ef_search", K_INT, OFF(hnsw_ef_search), 8, 4096, "64",
      NULL, "HNSW search breadth (more = better recall, slower)"},
     {"search", "ivf_nprobe", K_INT, OFF(ivf_nprobe), 1, 65536, "32", NULL,

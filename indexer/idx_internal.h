@@ -249,4 +249,14 @@ askdocs_rc idx_analyzer_terms(idx_analyzer *a, const char *s, size_t n,
                                         size_t len, size_t start, size_t end),
                               void *user);
 
+/* Fold the British and American spellings of t[0..n) (lower-case a-z) to
+ * one form in place: -ize -> -ise, -our -> -or, -tre -> -ter, licence ->
+ * license ... (see tokenize.c); returns the new length (never longer). */
+size_t idx_spelling_fold(char *t, size_t n);
+
+/* Version of the analysis the FTS5 index was tokenized with; an index of
+ * an older version is re-tokenized when a writer opens it. 2 = British /
+ * American spelling folded. */
+#define IDX_ANALYZER_VERSION 2
+
 #endif /* IDX_INTERNAL_H */

@@ -178,6 +178,9 @@ static askdocs_rc create_schema(askdocs_index *ix)
         rc = idx_meta_set(ix, "vector_generation", "0");
     if (rc == ASKDOCS_OK)
         rc = idx_meta_set(ix, "tokenizer", idx_analyzer_name(ix->analyzer));
+    askdocs_snprintf(v, sizeof(v), "%d", IDX_ANALYZER_VERSION);
+    if (rc == ASKDOCS_OK)
+        rc = idx_meta_set(ix, "analyzer_version", v);
     if (rc == ASKDOCS_OK)
         rc = idx_exec(ix, "COMMIT");
     if (rc != ASKDOCS_OK)
@@ -255,6 +258,39 @@ static askdocs_rc open_analyzer(askdocs_index *ix, const askdocs_config *conf,
     return rc;
 }
 
+/* An index tokenized by an older analyser: a writer re-tokenizes the FTS5
+ * table from the stored chunk text (one transaction; tens of thousands of
+ * chunks a second), a reader warns. */
+static askdocs_rc check_analyzer_version(askdocs_index *ix)
+{
+    char v[32], want[32];
+    askdocs_rc rc;
+    if (idx_meta_get(ix, "analyzer_version", v, sizeof(v)) != ASKDOCS_OK)
+        askdocs_snprintf(v, sizeof(v), "1");
+    if (atoi(v) >= IDX_ANALYZER_VERSION)
+        return ASKDOCS_OK;
+    if (!ix->writable) {
+        askdocs_log(1, "the index in %s was tokenized by an older analyser "
+                       "(version %s); run askdocs index on it to update",
+                    ix->dir, v);
+        return ASKDOCS_OK;
+    }
+    askdocs_log(1, "re-tokenizing the BM25 index of %s for analyser version %d",
+                ix->dir, IDX_ANALYZER_VERSION);
+    askdocs_snprintf(want, sizeof(want), "%d", IDX_ANALYZER_VERSION);
+    rc = idx_exec(ix, "BEGIN IMMEDIATE");
+    if (rc != ASKDOCS_OK)
+        return rc;
+    rc = idx_exec(ix, "INSERT INTO chunks_fts(chunks_fts) VALUES('rebuild')");
+    if (rc == ASKDOCS_OK)
+        rc = idx_meta_set(ix, "analyzer_version", want);
+    if (rc == ASKDOCS_OK)
+        rc = idx_exec(ix, "COMMIT");
+    if (rc != ASKDOCS_OK)
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 askdocs_rc askdocs_index_open(const char *data_dir, int writable,
                               const askdocs_config *conf,
                               askdocs_index **out, char *err, size_t errlen)
@@ -275,6 +311,7 @@ askdocs_rc askdocs_index_open(const char *data_dir, int writable,
     ix->lock_fd = -1;
     ix->writable = writable;
     idx_vector_params_from_conf(&ix->vp, conf);
+    ix->heading_weight = conf ? conf->heading_weight : 0.5;
     askdocs_snprintf(ix->dir, sizeof(ix->dir), "%s", data_dir);
     askdocs_snprintf(ix->db_path, sizeof(ix->db_path), "%s/askdocs.db",
                      data_dir);
@@ -328,6 +365,8 @@ askdocs_rc askdocs_index_open(const char *data_dir, int writable,
         rc = create_schema(ix);
     if (rc == ASKDOCS_OK)
         rc = load_meta(ix);
+    if (rc == ASKDOCS_OK)
+        rc = check_analyzer_version(ix);
     if (rc != ASKDOCS_OK) {
         askdocs_snprintf(err, errlen, "%s", ix->errmsg);
         goto fail;
@@ -634,9 +673,11 @@ askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
     if (rc != ASKDOCS_OK)
         return rc;
     askdocs_buf_init(&sql, 8192);
-    /* heading paths (title, section) weigh less than the body text */
-    rc = askdocs_buf_puts(&sql, "SELECT f.rowid, bm25(chunks_fts, 1.0, 0.5) "
-                                "AS s FROM chunks_fts f");
+    /* heading paths (title, section) weigh less than the body text
+     * ([search] heading_weight, 0.5) */
+    rc = askdocs_buf_printf(&sql, "SELECT f.rowid, bm25(chunks_fts, 1.0, %.3f) "
+                                  "AS s FROM chunks_fts f",
+                            ix->heading_weight);
     if (rc == ASKDOCS_OK && idx_filter_active(f)) {
         rc = askdocs_buf_puts(&sql, " JOIN chunks c ON c.id=f.rowid"
                                     " JOIN documents d ON d.id=c.doc_id");

@@ -35,6 +35,7 @@ struct askdocs_index {
     FaissIndex *vectors;   /* NULL until first needed */
     int vec_kind;          /* IDX_VEC_* of ix->vectors */
     idx_vector_params vp;  /* from the configuration at open */
+    double heading_weight; /* BM25 weight of the heading path column */
     int64_t vectors_gen;   /* generation the in-memory vectors match */
     int dim;               /* 0 = no vectors yet */
     int writable;

@@ -473,6 +473,8 @@ static size_t word(work *w, size_t i)
     for (k = 0; k < len && alpha; k++)
         if (!((w->term[k] >= 'a' && w->term[k] <= 'z') || w->term[k] == '\''))
             alpha = 0;
+    if (alpha && len >= 5)
+        len = idx_spelling_fold(w->term, len);
     if (alpha && len >= 3) {
         const sb_symbol *st = sb_stemmer_stem(w->stem,
                                               (const sb_symbol *)w->term,
@@ -495,6 +497,76 @@ static size_t word(work *w, size_t i)
     w->prev = K_OTHER;
     w->prev_end = j;
     return j;
+}
+
+/* ----------------------------------------------- British / American
+ * Legal English comes in both spellings ("Authorised Person" in the
+ * rulebook, "authorized person" in the question). Both sides of the index
+ * fold the regular differences to one form before stemming:
+ *   -ize -izes -ized -izing -ization(s) -izer(s) -izable  -> -is...
+ *   -yze -yzes -yzed -yzing                               -> -ys...
+ *   -or -ors -ored -oring -orable (behavior, labor)       <- -our...
+ *   -ter -ters (center, meter)                             <- -tre, -tres
+ *   license defense offense pretense judgment program(s)   <- licence ...
+ * Words are folded only when 6+ letters long (the -our rule: 6+ before the
+ * ending), so "four", "hour", "your" and "size" stay. A fold that maps a
+ * word onto a different real word would only merge the two in BM25; none
+ * of these rules does for common English. */
+static int ends_with(const char *t, size_t n, const char *suf, size_t *at)
+{
+    size_t l = strlen(suf);
+    if (n < l || memcmp(t + n - l, suf, l) != 0)
+        return 0;
+    *at = n - l;
+    return 1;
+}
+
+size_t idx_spelling_fold(char *t, size_t n)
+{
+    static const char *const iz[] = {"izations", "ization", "izable", "izers",
+                                     "izing", "izer", "izes", "ized", "ize"};
+    static const char *const yz[] = {"yzing", "yzes", "yzed", "yze"};
+    static const char *const our[] = {"ourable", "ouring", "oured", "ours",
+                                      "our"};
+    static const struct { const char *from, *to; } words[] = {
+        {"licence", "license"}, {"licences", "licenses"},
+        {"defence", "defense"}, {"defences", "defenses"},
+        {"offence", "offense"}, {"offences", "offenses"},
+        {"pretence", "pretense"}, {"judgement", "judgment"},
+        {"judgements", "judgments"}, {"programme", "program"},
+        {"programmes", "programs"}, {"acknowledgement", "acknowledgment"},
+        {"acknowledgements", "acknowledgments"}};
+    size_t i, at;
+    if (n < 6)
+        return n;
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strlen(words[i].from) == n && memcmp(t, words[i].from, n) == 0) {
+            memcpy(t, words[i].to, strlen(words[i].to));
+            return strlen(words[i].to);
+        }
+    for (i = 0; i < sizeof(iz) / sizeof(iz[0]); i++)
+        if (ends_with(t, n, iz[i], &at) && at >= 2) {
+            t[at + 1] = 's';
+            return n;
+        }
+    for (i = 0; i < sizeof(yz) / sizeof(yz[0]); i++)
+        if (ends_with(t, n, yz[i], &at) && at >= 2) {
+            t[at + 1] = 's';
+            return n;
+        }
+    for (i = 0; i < sizeof(our) / sizeof(our[0]); i++)
+        if (ends_with(t, n, our[i], &at) && at >= 3) {
+            /* drop the u: behaviour -> behavior */
+            memmove(t + at + 1, t + at + 2, n - at - 2);
+            return n - 1;
+        }
+    if ((ends_with(t, n, "tre", &at) || ends_with(t, n, "tres", &at)) &&
+        at >= 3 && !strchr("aeiou", t[at - 1])) {
+        t[at + 1] = 'e';
+        t[at + 2] = 'r';
+        return n;
+    }
+    return n;
 }
 
 /* ------------------------------------------------------- ideographs, kana */

@@ -300,6 +300,34 @@ static void test_terms_mecab(idx_analyzer *a)
     CHECK(strcmp(TERMS(a, "!!! ... ,,, ???"), "") == 0);
 }
 
+/* British and American spellings give the same terms */
+static void test_spelling(idx_analyzer *a)
+{
+    static const char *const pairs[][2] = {
+        {"Authorised Persons", "authorized persons"},
+        {"organisation", "organization"}, {"recognised", "recognized"},
+        {"analyse", "analyze"}, {"behaviour", "behavior"},
+        {"labour", "labor"}, {"centre", "center"}, {"licence", "license"},
+        {"defences", "defenses"}, {"judgement", "judgment"},
+        {"programme", "program"}, {"utilisation", "utilization"}};
+    char a1[4096], a2[4096];
+    size_t i;
+    for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        snprintf(a1, sizeof(a1), "%s", TERMS(a, pairs[i][0]));
+        snprintf(a2, sizeof(a2), "%s", TERMS(a, pairs[i][1]));
+        CHECK(strcmp(a1, a2) == 0 && a1[0]);
+        if (strcmp(a1, a2) != 0)
+            printf("  %s -> %s, %s -> %s\n", pairs[i][0], a1, pairs[i][1], a2);
+    }
+    /* short words and words that only look alike stay apart */
+    snprintf(a1, sizeof(a1), "%s", TERMS(a, "four hours"));
+    snprintf(a2, sizeof(a2), "%s", TERMS(a, "for hors"));
+    CHECK(strcmp(a1, a2) != 0);
+    snprintf(a1, sizeof(a1), "%s", TERMS(a, "size"));
+    snprintf(a2, sizeof(a2), "%s", TERMS(a, "sise"));
+    CHECK(strcmp(a1, a2) != 0);
+}
+
 static void test_fts(idx_analyzer *a)
 {
     sqlite3 *db = db_with_docs(a);
@@ -760,6 +788,7 @@ int main(int argc, char **argv)
     }
     CHECK(strcmp(idx_analyzer_name(a), "mecab-ko-dic") == 0);
     test_terms_mecab(a);
+    test_spelling(a);
     test_fts(a);
     test_match_expr(a);
     test_threads(a);
