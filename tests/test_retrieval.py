@@ -333,6 +333,42 @@ def evidence_tests(r, tmp):
           f"MMR: a low lambda trades the near copy for a new passage {d1[:3]} {d2[:3]}",
           f"{d1} {d2}")
 
+    # British spelling in the text, American in the question
+    rc, hits, text = hits_of(r, data, "customer records confidentiality "
+                             "authorized", "--mode", "bm25", "--explain")
+    with open(os.path.join(docs, "authorised.md"), "w") as f:
+        f.write("# Licensing\n\n## Authorisation\n\nOnly an Authorised "
+                "Person may hold a licence for this behaviour.\n")
+    rc, out, err = r.run("index", "-q", "--data", data, "--chunk-tokens", "60",
+                         docs, env=env)
+    rc, hits, text = hits_of(r, data, "authorized person license behavior",
+                             "--mode", "bm25", "--explain")
+    check(rc == 0 and hits and hits[0]["doc"] == "authorised.md" and
+          len(hits[0]["matched_terms"].split()) >= 4,
+          "BM25 matches American spelling to British text",
+          text[-300:])
+    # an index tokenized by an older analyser is re-tokenized by a writer
+    import sqlite3
+    db = sqlite3.connect(os.path.join(data, "askdocs.db"))
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'analyzer_version'")
+    db.commit()
+    db.close()
+    rc, out, err = r.run("search", "--data", data, "licence")
+    check(rc == 0 and "older analyser" in err,
+          "a reader of an old-analyser index is told to update it", err[-200:])
+    rc, out, err = r.run("index", "--data", data, "--chunk-tokens", "60",
+                         docs, env=env)
+    db = sqlite3.connect(os.path.join(data, "askdocs.db"))
+    ver = db.execute("SELECT value FROM meta WHERE key = 'analyzer_version'"
+                     ).fetchone()
+    db.close()
+    rc2, out2, err2 = r.run("status", "--data", data, "--check")
+    check(rc == 0 and "re-tokenizing" in err and ver and ver[0] == "2" and
+          rc2 == 0 and "check       ok" in out2,
+          "a writer re-tokenizes it and the index checks out",
+          (err + out2)[-300:])
+
+
 
 # ------------------------------------------------------------- rerank
 class RerankServer(http.server.ThreadingHTTPServer):
