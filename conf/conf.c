@@ -30,9 +30,9 @@ typedef struct conf_key {
 #define OFF(f) offsetof(askdocs_config, f)
 
 static const conf_key keys[] = {
-    {"index", "chunk_tokens", K_INT, OFF(chunk_tokens), 20, 4000, "200", NULL,
+    {"index", "chunk_tokens", K_INT, OFF(chunk_tokens), 20, 4000, "300", NULL,
      "target chunk size in tokens of the embedding model"},
-    {"index", "chunk_overlap", K_INT, OFF(chunk_overlap), 0, 2000, "30", NULL,
+    {"index", "chunk_overlap", K_INT, OFF(chunk_overlap), 0, 2000, "45", NULL,
      "tokens of whole sentences repeated from the previous chunk"},
     {"index", "max_file_mb", K_INT, OFF(max_file_mb), 1, 4096, "64", NULL,
      "files larger than this are refused"},

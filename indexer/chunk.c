@@ -694,8 +694,8 @@ idx_chunk_params idx_chunk_default_params(void)
 {
     idx_chunk_params p;
     memset(&p, 0, sizeof(p));
-    p.target_tokens = 200;
-    p.overlap_tokens = 30;
+    p.target_tokens = 300;
+    p.overlap_tokens = 45;
     p.max_chunks = 200000;
     p.markdown = 0;
     return p;
@@ -741,7 +741,7 @@ askdocs_rc idx_chunk_text(const char *s, size_t n, const idx_chunk_params *p,
     char *heading = NULL;
     cp_cursor cur = {0, 0};
     int i, from = 0, size = 0, body = 0;
-    int target = p->target_tokens > 0 ? p->target_tokens : 200;
+    int target = p->target_tokens > 0 ? p->target_tokens : 300;
     int overlap = p->overlap_tokens >= 0 ? p->overlap_tokens : 0;
     askdocs_rc rc;
 

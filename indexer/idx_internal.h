@@ -48,7 +48,7 @@ typedef struct idx_chunk_list {
 typedef int (*idx_token_count_fn)(void *user, const char *s, size_t n);
 
 typedef struct idx_chunk_params {
-    int target_tokens;         /* chunk size target; 0 = 200 */
+    int target_tokens;         /* chunk size target; 0 = 300 */
     int overlap_tokens;        /* tokens of whole units repeated */
     int max_chunks;            /* hard cap per document */
     int markdown;              /* 1 = ATX headings, code fences */
