@@ -56,7 +56,7 @@ void idx_vector_params_from_conf(idx_vector_params *vp,
     vp->hnsw_min = 50000;
     vp->ivfpq_min = 1000000;
     vp->hnsw_m = 32;
-    vp->ef_search = 64;
+    vp->ef_search = 128;
     vp->nprobe = 32;
     vp->refine = 4;
     if (!conf)
