@@ -8,7 +8,8 @@
  * [index] vector_index = kind (an index file of another kind is rebuilt in
  * memory: the build time is printed), runs every query through
  * askdocs_index_dense with limit K (default 10), and prints latency
- * percentiles and recall@K against the exact (flat) results.
+ * percentiles and recall@K against the exact (flat) results: by id, and
+ * counting a hit whose similarity ties the exact K-th (repeated text).
  * Other settings come from ASKDOCS_* variables, e.g.
  * ASKDOCS_SEARCH_HNSW_EF_SEARCH=32 or ASKDOCS_SEARCH_DENSE_REFINE=1.
  */
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
     int k = argc > 4 ? atoi(argv[4]) : 10, dim = 0, i, rc = 1;
     float *qv = NULL;
     int64_t *truth = NULL, *ids = NULL;
+    double *truth_s = NULL;
     double *scores = NULL, *t = NULL, embed_ms = 0;
     FILE *f;
 
@@ -93,10 +95,11 @@ int main(int argc, char **argv)
     dim = idx_embedder_dim(emb);
     qv = calloc((size_t)n * (size_t)dim, sizeof(float));
     truth = calloc((size_t)n * (size_t)k, sizeof(int64_t));
+    truth_s = calloc((size_t)n, sizeof(double));
     ids = calloc((size_t)k, sizeof(int64_t));
     scores = calloc((size_t)k, sizeof(double));
     t = calloc((size_t)n, sizeof(double));
-    if (!qv || !truth || !ids || !scores || !t)
+    if (!qv || !truth || !truth_s || !ids || !scores || !t)
         goto out;
     for (i = 0; i < n; i++) {
         double t0 = askdocs_now_ms();
@@ -110,13 +113,13 @@ int main(int argc, char **argv)
     }
     printf("%d queries, k=%d, query embedding %.2f ms mean\n", n, k,
            embed_ms / n);
-    printf("%-6s %9s %10s %8s %8s %8s %10s\n", "index", "vectors", "build_s",
-           "p50_ms", "p99_ms", "mean_ms", "recall@k");
+    printf("%-6s %9s %10s %8s %8s %8s %10s %10s\n", "index", "vectors",
+           "build_s", "p50_ms", "p99_ms", "mean_ms", "recall@k", "with_ties");
     for (kind = strtok_r(kinds, ",", &save); kind;
          kind = strtok_r(NULL, ",", &save)) {
         askdocs_index *ix = NULL;
         askdocs_index_status_info st;
-        double t0, build, sum = 0, hit = 0, want = 0;
+        double t0, build, sum = 0, hit = 0, want = 0, tied = 0;
         char e2[512];
         int pass, q;
         if (askdocs_config_set(&conf, "index", "vector_index", kind, e2,
@@ -153,7 +156,17 @@ int main(int argc, char **argv)
                 if (strcmp(kind, "flat") == 0) {
                     for (a = 0; a < k; a++)
                         truth[(size_t)q * k + a] = a < nh ? ids[a] : -1;
+                    truth_s[q] = nh > 0 ? scores[nh - 1] : 0;
                     continue;
+                }
+                /* ties: a hit as similar as the exact 10th counts too */
+                for (b = 0; b < nh; b++) {
+                    int in = 0;
+                    for (a = 0; a < k; a++)
+                        if (truth[(size_t)q * k + a] == ids[b])
+                            in = 1;
+                    if (in || scores[b] >= truth_s[q] - 1e-5)
+                        tied++;
                 }
                 for (a = 0; a < k; a++) {
                     int64_t g = truth[(size_t)q * k + a];
@@ -176,7 +189,8 @@ int main(int argc, char **argv)
         if (strcmp(kind, "flat") == 0)
             printf(" %10s\n", "(exact)");
         else
-            printf(" %10.4f\n", want > 0 ? hit / want : 0.0);
+            printf(" %10.4f %10.4f\n", want > 0 ? hit / want : 0.0,
+                   want > 0 ? tied / want : 0.0);
         askdocs_index_close(ix);
     }
     rc = 0;
@@ -187,6 +201,7 @@ out:
     free(line);
     free(qv);
     free(truth);
+    free(truth_s);
     free(ids);
     free(scores);
     free(t);

@@ -104,7 +104,7 @@ static const conf_key keys[] = {
      "4096", NULL, "longer queries are cut at a character boundary"},
     {"search", "heading_weight", K_DOUBLE, OFF(heading_weight), 0, 10, "0.5",
      NULL, "BM25 weight of a chunk's heading path against its text (1)"},
-    {"search", "hnsw_ef_search", K_INT, OFF(hnsw_ef_search), 8, 4096, "128",
+    {"search", "hnsw_ef_search", K_INT, OFF(hnsw_ef_search), 8, 4096, "512",
      NULL, "HNSW search breadth (more = better recall, slower)"},
     {"search", "ivf_nprobe", K_INT, OFF(ivf_nprobe), 1, 65536, "32", NULL,
      "IVF-PQ inverted lists visited per query"},

@@ -46,6 +46,7 @@
 #define TRAIN_MAX 262144      /* vectors sampled to train IVF-PQ */
 #define IVFPQ_MIN_TRAIN 1250 /* fewer cannot train 32 5-bit centroids */
 #define DEAD_REBUILD_FRACTION 10 /* rebuild when tombstones > 1/10 */
+#define HNSW_EF_CONSTRUCTION 200
 #define SELECTIVE_FRACTION 8  /* filter keeps <= 1/8: exact over visible */
 
 void idx_vector_params_from_conf(idx_vector_params *vp,
@@ -56,7 +57,7 @@ void idx_vector_params_from_conf(idx_vector_params *vp,
     vp->hnsw_min = 50000;
     vp->ivfpq_min = 1000000;
     vp->hnsw_m = 32;
-    vp->ef_search = 128;
+    vp->ef_search = 512;
     vp->nprobe = 32;
     vp->refine = 4;
     if (!conf)
@@ -182,6 +183,18 @@ static askdocs_rc new_index(askdocs_index *ix, int kind, int64_t n,
     *out = NULL;
     if (faiss_index_factory(out, ix->dim, desc, METRIC_INNER_PRODUCT) != 0)
         return faiss_error(ix, "creating the vector index");
+    if (kind == IDX_VEC_HNSW) {
+        /* FAISS builds with efConstruction 40, too few for repetitive
+         * text; ParameterSpace reaches it through the IDMap */
+        FaissParameterSpace *ps = NULL;
+        if (faiss_ParameterSpace_new(&ps) == 0) {
+            if (faiss_ParameterSpace_set_index_parameter(
+                    ps, *out, "efConstruction", HNSW_EF_CONSTRUCTION) != 0)
+                askdocs_log(2, "HNSW efConstruction not settable: %s",
+                            faiss_get_last_error());
+            faiss_ParameterSpace_free(ps);
+        }
+    }
     return ASKDOCS_OK;
 }
 
