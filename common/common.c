@@ -5,6 +5,7 @@
 #include "askdocs_common.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,18 +42,19 @@ const char *askdocs_strerror(askdocs_rc rc)
 }
 
 /* ---------------------------------------------------------------- memory */
-static long alloc_fail_countdown = -1;
+/* atomic: a search allocates on two threads at once (retriever.c) */
+static atomic_long alloc_fail_countdown = -1;
 
-void askdocs_alloc_fail_after(long n) { alloc_fail_countdown = n; }
+void askdocs_alloc_fail_after(long n) { atomic_store(&alloc_fail_countdown, n); }
 
 static int alloc_should_fail(void)
 {
-    if (alloc_fail_countdown < 0)
-        return 0;
-    if (alloc_fail_countdown == 0)
-        return 1;
-    alloc_fail_countdown--;
-    return 0;
+    long c = atomic_load(&alloc_fail_countdown);
+    while (c > 0) {
+        if (atomic_compare_exchange_weak(&alloc_fail_countdown, &c, c - 1))
+            return 0;
+    }
+    return c == 0;
 }
 
 void *askdocs_malloc(size_t n)

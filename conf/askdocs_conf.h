@@ -25,6 +25,7 @@ typedef struct askdocs_config {
     /* [index] */
     int chunk_tokens;     /* target chunk size in words (Hangul: ~2 chars) */
     int chunk_overlap;    /* words repeated from the previous chunk */
+    int pack_sections;    /* 1 = short sibling sections share a chunk */
     int max_file_mb;      /* files larger than this are refused */
     int max_text_mb;      /* extracted text per document */
     int max_expand_mb;    /* zip/zlib inflation per document */
@@ -60,6 +61,10 @@ typedef struct askdocs_config {
     int query_weighting;  /* 1 = query-aware weights */
     int max_query_bytes;  /* longer queries are truncated */
     double heading_weight;/* BM25 weight of heading paths (text = 1) */
+    int bm25_prune;       /* 1 = askdocs_bm25 (top-k pruning), 0 = bm25() */
+    double bm25_k1;       /* BM25 term-frequency saturation (askdocs_bm25) */
+    double bm25_b;        /* BM25 length normalisation (askdocs_bm25) */
+    int search_parallel;  /* 1 = hybrid runs BM25 beside the query embedding */
     int hnsw_ef_search;   /* HNSW search breadth */
     int ivf_nprobe;       /* IVF lists probed per query */
     int dense_refine;     /* approximate candidates per hit, re-scored exactly */

@@ -34,6 +34,9 @@ static const conf_key keys[] = {
      "target chunk size in tokens of the embedding model"},
     {"index", "chunk_overlap", K_INT, OFF(chunk_overlap), 0, 2000, "45", NULL,
      "tokens of whole sentences repeated from the previous chunk"},
+    {"index", "pack_sections", K_INT, OFF(pack_sections), 0, 1, "0", NULL,
+     "1 = short sections that fit together share a chunk (a heading no "
+     "longer always starts one)"},
     {"index", "max_file_mb", K_INT, OFF(max_file_mb), 1, 4096, "64", NULL,
      "files larger than this are refused"},
     {"index", "max_text_mb", K_INT, OFF(max_text_mb), 1, 4096, "64", NULL,
@@ -104,6 +107,16 @@ static const conf_key keys[] = {
      "4096", NULL, "longer queries are cut at a character boundary"},
     {"search", "heading_weight", K_DOUBLE, OFF(heading_weight), 0, 10, "0.5",
      NULL, "BM25 weight of a chunk's heading path against its text (1)"},
+    {"search", "bm25_prune", K_INT, OFF(bm25_prune), 0, 1, "1", NULL,
+     "1 = BM25 reads only the rows that can reach the top k (MaxScore; "
+     "the same results, faster); 0 = FTS5's own bm25() over every match"},
+    {"search", "bm25_k1", K_DOUBLE, OFF(bm25_k1), 0, 10, "1.2", NULL,
+     "BM25 term-frequency saturation k1 (with bm25_prune = 1)"},
+    {"search", "bm25_b", K_DOUBLE, OFF(bm25_b), 0, 1, "0.75", NULL,
+     "BM25 length normalisation b, 0 = none, 1 = full (with bm25_prune = 1)"},
+    {"search", "parallel", K_INT, OFF(search_parallel), 0, 1, "1", NULL,
+     "1 = hybrid search runs BM25 on a second thread while the query is "
+     "embedded; 0 = one after the other"},
     {"search", "hnsw_ef_search", K_INT, OFF(hnsw_ef_search), 8, 4096, "512",
      NULL, "HNSW search breadth (more = better recall, slower)"},
     {"search", "ivf_nprobe", K_INT, OFF(ivf_nprobe), 1, 65536, "32", NULL,

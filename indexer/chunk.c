@@ -8,8 +8,12 @@
  * (편 장 절 관, 제N조(제목); ① 항, 1. 호, 가. 목 as clause units) and English
  * numbering ("Article 5", "Section 3(a)", "1.2.3 Title", "3. Grant of Patent
  * License.") are recognised in both. Units are packed greedily into chunks
- * of about target_tokens tokens. A heading always starts a new chunk and
- * updates the heading path; chunks of one section overlap by whole trailing
+ * of about target_tokens tokens. A heading starts a new chunk and updates
+ * the heading path, unless pack_sections is set and the whole section
+ * (heading and body) still fits the chunk, at the same or a deeper level
+ * than the heading the chunk began with: then short sections (the clauses
+ * of a rulebook, short articles of a statute) share a chunk, which is
+ * named after its first section. Chunks of one section overlap by whole trailing
  * units of at most overlap_tokens tokens. A table row is never split; a
  * chunk that continues a table repeats its header row (prefix). Every chunk
  * is a verbatim slice [byte_start, byte_end) of the text, so its offsets can
@@ -738,9 +742,9 @@ askdocs_rc idx_chunk_text(const char *s, size_t n, const idx_chunk_params *p,
 {
     unit_list ul;
     const unit *stack[MAX_DEPTH] = {0};
-    char *heading = NULL;
+    char *heading = NULL, *chunk_heading = NULL;
     cp_cursor cur = {0, 0};
-    int i, from = 0, size = 0, body = 0;
+    int i, from = 0, size = 0, body = 0, base_level = 0;
     int target = p->target_tokens > 0 ? p->target_tokens : 300;
     int overlap = p->overlap_tokens >= 0 ? p->overlap_tokens : 0;
     askdocs_rc rc;
@@ -766,15 +770,34 @@ askdocs_rc idx_chunk_text(const char *s, size_t n, const idx_chunk_params *p,
     for (i = 0; i < ul.n; i++) {
         const unit *u = &ul.v[i];
         if (u->heading_level > 0) {
-            int lvl = u->heading_level - 1, d;
+            int lvl = u->heading_level - 1, d, fresh = body == 0;
             if (body > 0) {
-                rc = emit(out, s, p, ul.v, from, i, heading, &cur);
-                if (rc != ASKDOCS_OK)
-                    goto out;
-                from = i;
-                size = 0;
-                body = 0;
+                /* pack_sections: a section that fits whole goes into the
+                 * chunk of its previous sibling (or of its parent) */
+                int fits = 0;
+                if (p->pack_sections && u->heading_level >= base_level) {
+                    int j, next = u->tokens;
+                    for (j = i + 1; j < ul.n && ul.v[j].heading_level == 0 &&
+                                    size + next <= target;
+                         j++)
+                        next += ul.v[j].tokens;
+                    fits = size + next <= target;
+                }
+                if (!fits) {
+                    rc = emit(out, s, p, ul.v, from, i,
+                              chunk_heading ? chunk_heading : heading, &cur);
+                    if (rc != ASKDOCS_OK)
+                        goto out;
+                    from = i;
+                    size = 0;
+                    body = 0;
+                    fresh = 1;
+                }
             }
+            /* the level of the chunk: that of the last heading before
+             * its first body unit */
+            if (body == 0)
+                base_level = u->heading_level;
             if (lvl >= MAX_DEPTH)
                 lvl = MAX_DEPTH - 1;
             stack[lvl] = u;
@@ -786,14 +809,34 @@ askdocs_rc idx_chunk_text(const char *s, size_t n, const idx_chunk_params *p,
                 rc = ASKDOCS_ERR_NOMEM;
                 goto out;
             }
+            /* a chunk is named after the first section it holds */
+            if (fresh) {
+                askdocs_free(chunk_heading);
+                chunk_heading = NULL;
+            }
             size += u->tokens;
             continue;
         }
+        if (body == 0 && !chunk_heading) {
+            chunk_heading = askdocs_strdup(heading);
+            if (!chunk_heading) {
+                rc = ASKDOCS_ERR_NOMEM;
+                goto out;
+            }
+        }
         if (body > 0 && size + u->tokens > target) {
             int back = i, ow = 0;
-            rc = emit(out, s, p, ul.v, from, i, heading, &cur);
+            rc = emit(out, s, p, ul.v, from, i,
+                      chunk_heading ? chunk_heading : heading, &cur);
             if (rc != ASKDOCS_OK)
                 goto out;
+            /* the next chunk continues the current section */
+            askdocs_free(chunk_heading);
+            chunk_heading = askdocs_strdup(heading);
+            if (!chunk_heading) {
+                rc = ASKDOCS_ERR_NOMEM;
+                goto out;
+            }
             /* overlap: whole trailing body units of the same section (not
              * table rows: the header is repeated instead) */
             while (back > from + 1 && ul.v[back - 1].heading_level == 0 &&
@@ -812,8 +855,10 @@ askdocs_rc idx_chunk_text(const char *s, size_t n, const idx_chunk_params *p,
         body += u->tokens > 0 ? u->tokens : 1;
     }
     if (from < ul.n && (body > 0 || out->n == 0))
-        rc = emit(out, s, p, ul.v, from, ul.n, heading, &cur);
+        rc = emit(out, s, p, ul.v, from, ul.n,
+                  chunk_heading ? chunk_heading : heading, &cur);
 out:
+    askdocs_free(chunk_heading);
     askdocs_free(heading);
     askdocs_free(ul.v);
     if (rc != ASKDOCS_OK)

@@ -52,6 +52,7 @@ typedef struct idx_chunk_params {
     int overlap_tokens;        /* tokens of whole units repeated */
     int max_chunks;            /* hard cap per document */
     int markdown;              /* 1 = ATX headings, code fences */
+    int pack_sections;         /* 1 = short sibling sections share a chunk */
     const char *title;         /* first element of every heading path */
     const size_t *page_starts; /* byte offset of each page, or NULL */
     int n_pages;
@@ -236,6 +237,36 @@ const char *idx_analyzer_name(const idx_analyzer *a);
 /* Register the FTS5 tokenizer "askdocs" on db; a is borrowed and must
  * outlive db. */
 askdocs_rc idx_analyzer_register(idx_analyzer *a, struct sqlite3 *db);
+/* rank.c: registers the FTS5 function askdocs_bm25(tbl, K, w0, w1, ...):
+ * bm25()'s value for every row that can be among the K best, a value that
+ * sorts after them for the others. */
+typedef struct idx_rank_params {
+    double k1, b; /* BM25's term-frequency saturation and length weight */
+} idx_rank_params;
+/* rp is borrowed and must outlive db. */
+askdocs_rc idx_rank_register(struct sqlite3 *db, const idx_rank_params *rp);
+/* The MaxScore form of an OR match string (see rank.c). plan_create
+ * looks up how many rows hold each term; *out stays NULL when the query
+ * has no common term (or is not a plain OR of terms). plan_expr writes
+ * "(E...) AND (E... OR C...)" into expr, C = the commonest terms whose
+ * bound stays below theta (HUGE_VAL: all common terms), *n_essential =
+ * the number of E parts (askdocs_bm25's SKIP), *common_bound = the score
+ * a row with only C terms stays below; expr stays empty when C is. */
+typedef struct idx_bm25_plan idx_bm25_plan;
+/* Document frequencies of common terms, valid while the database does not
+ * change; created by the first plan (*cache NULL), freed by its owner. */
+typedef struct idx_df_cache idx_df_cache;
+void idx_df_cache_free(idx_df_cache *c);
+askdocs_rc idx_bm25_plan_create(struct sqlite3 *db, const char *match,
+                                idx_df_cache **cache, idx_bm25_plan **out);
+/* Append ", df0, df1, ..." (one per part of the match string, the extra
+ * arguments of askdocs_bm25 with SKIP 0 or that of plan_expr) to out;
+ * returns 0 and appends nothing useful when some part is a phrase. */
+int idx_bm25_plan_dfs(const idx_bm25_plan *pl, askdocs_buf *out);
+askdocs_rc idx_bm25_plan_expr(const idx_bm25_plan *pl, double theta,
+                              double k1, askdocs_buf *expr, int *n_essential,
+                              double *common_bound);
+void idx_bm25_plan_free(idx_bm25_plan *pl);
 /* Append to out a safe FTS5 MATCH expression for the user query q[0..n)
  * (any bytes): its analysed terms, each quoted, OR'ed, at most 64 terms.
  * Empty output when the query has no terms. */

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,8 +253,15 @@ static askdocs_rc open_analyzer(askdocs_index *ix, const askdocs_config *conf,
     if (rc != ASKDOCS_OK)
         return rc;
     rc = idx_analyzer_register(ix->analyzer, ix->db);
-    if (rc != ASKDOCS_OK)
+    if (rc != ASKDOCS_OK) {
         askdocs_snprintf(err, errlen, "cannot register the FTS5 tokenizer: %s",
+                         sqlite3_errmsg(ix->db));
+        return rc;
+    }
+    rc = idx_rank_register(ix->db, &ix->rank);
+    if (rc != ASKDOCS_OK)
+        askdocs_snprintf(err, errlen,
+                         "cannot register the BM25 ranking function: %s",
                          sqlite3_errmsg(ix->db));
     return rc;
 }
@@ -312,6 +320,9 @@ askdocs_rc askdocs_index_open(const char *data_dir, int writable,
     ix->writable = writable;
     idx_vector_params_from_conf(&ix->vp, conf);
     ix->heading_weight = conf ? conf->heading_weight : 0.5;
+    ix->bm25_prune = conf ? conf->bm25_prune : 1;
+    ix->rank.k1 = conf ? conf->bm25_k1 : 1.2;
+    ix->rank.b = conf ? conf->bm25_b : 0.75;
     askdocs_snprintf(ix->dir, sizeof(ix->dir), "%s", data_dir);
     askdocs_snprintf(ix->db_path, sizeof(ix->db_path), "%s/askdocs.db",
                      data_dir);
@@ -383,6 +394,7 @@ void askdocs_index_close(askdocs_index *ix)
     if (!ix)
         return;
     idx_vectors_free(ix);
+    idx_df_cache_free(ix->dfc);
     if (ix->db)
         sqlite3_close(ix->db);
     idx_analyzer_free(ix->analyzer); /* after the connection that uses it */
@@ -657,9 +669,12 @@ const char *askdocs_index_tokenizer(const askdocs_index *ix)
     return idx_analyzer_name(ix->analyzer);
 }
 
-askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
-                              const askdocs_filter *f, int limit,
-                              int64_t *ids, double *scores, int *n_out)
+/* One BM25 statement: match as is; skip >= 0 ranks with askdocs_bm25
+ * (skip = phrases only restricting rows), -1 with FTS5's bm25(). */
+static askdocs_rc bm25_run(askdocs_index *ix, const char *match, int skip,
+                           const char *dfs, const askdocs_filter *f,
+                           int limit, int64_t *ids, double *scores,
+                           int *n_out)
 {
     askdocs_buf sql;
     sqlite3_stmt *st = NULL;
@@ -667,17 +682,20 @@ askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
     int r = SQLITE_DONE, n = 0;
 
     *n_out = 0;
-    if (!match || !*match || limit <= 0)
-        return ASKDOCS_OK;
-    rc = idx_check_filter(ix, f);
-    if (rc != ASKDOCS_OK)
-        return rc;
     askdocs_buf_init(&sql, 8192);
     /* heading paths (title, section) weigh less than the body text
-     * ([search] heading_weight, 0.5) */
-    rc = askdocs_buf_printf(&sql, "SELECT f.rowid, bm25(chunks_fts, 1.0, %.3f) "
-                                  "AS s FROM chunks_fts f",
-                            ix->heading_weight);
+     * ([search] heading_weight, 0.5); askdocs_bm25 (rank.c) gives bm25()'s
+     * order for the top ?2 rows without every row's length lookup */
+    if (skip >= 0)
+        rc = askdocs_buf_printf(&sql,
+                                "SELECT f.rowid, askdocs_bm25(chunks_fts, ?2,"
+                                " %d, 1.0, %.3f%s) AS s FROM chunks_fts f",
+                                skip, ix->heading_weight, dfs ? dfs : "");
+    else
+        rc = askdocs_buf_printf(&sql,
+                                "SELECT f.rowid, bm25(chunks_fts, 1.0, %.3f)"
+                                " AS s FROM chunks_fts f",
+                                ix->heading_weight);
     if (rc == ASKDOCS_OK && idx_filter_active(f)) {
         rc = askdocs_buf_puts(&sql, " JOIN chunks c ON c.id=f.rowid"
                                     " JOIN documents d ON d.id=c.doc_id");
@@ -710,6 +728,80 @@ askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
 out:
     sqlite3_finalize(st);
     askdocs_buf_free(&sql);
+    return rc;
+}
+
+askdocs_rc askdocs_index_bm25(askdocs_index *ix, const char *match,
+                              const askdocs_filter *f, int limit,
+                              int64_t *ids, double *scores, int *n_out)
+{
+    askdocs_buf split, dfs;
+    idx_bm25_plan *plan = NULL;
+    askdocs_rc rc;
+    int ne = 0, txn = 0;
+    double bound = 0, theta, t0 = askdocs_now_ms();
+
+    *n_out = 0;
+    if (!match || !*match || limit <= 0)
+        return ASKDOCS_OK;
+    rc = idx_check_filter(ix, f);
+    if (rc != ASKDOCS_OK)
+        return rc;
+    if (!ix->bm25_prune)
+        return bm25_run(ix, match, -1, NULL, f, limit, ids, scores, n_out);
+    askdocs_buf_init(&split, 256 * 1024);
+    askdocs_buf_init(&dfs, 16 * 1024);
+    /* one read snapshot for the plan and every run (rank.c, MaxScore) */
+    if (sqlite3_get_autocommit(ix->db) &&
+        sqlite3_exec(ix->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+        txn = 1;
+    rc = idx_bm25_plan_create(ix->db, match, &ix->dfc, &plan);
+    if (rc != ASKDOCS_OK || !plan)
+        goto full;
+    /* the terms' frequencies, so askdocs_bm25 need not count them */
+    if (!idx_bm25_plan_dfs(plan, &dfs))
+        askdocs_buf_reset(&dfs);
+    /* 1: rows with a rare term only. Exact when the K-th score found beats
+     * the bound of the rows left out */
+    rc = idx_bm25_plan_expr(plan, HUGE_VAL, ix->rank.k1, &split, &ne, &bound);
+    if (rc != ASKDOCS_OK || split.len == 0)
+        goto full;
+    rc = bm25_run(ix, split.data, ne, dfs.len ? dfs.data : NULL, f, limit,
+                  ids, scores, n_out);
+    if (rc != ASKDOCS_OK || *n_out < limit)
+        goto full;
+    if (scores[limit - 1] > bound) {
+        askdocs_log(2, "bm25: rare terms only (%d of them) decided the top %d",
+                    ne, limit);
+        goto out;
+    }
+    /* 2: the K-th score found is a floor of the true K-th: leave out only
+     * the common terms whose bound stays below it (exact by itself) */
+    theta = scores[limit - 1];
+    askdocs_buf_reset(&split);
+    rc = idx_bm25_plan_expr(plan, theta, ix->rank.k1, &split, &ne, &bound);
+    if (rc != ASKDOCS_OK || split.len == 0)
+        goto full;
+    rc = bm25_run(ix, split.data, ne, dfs.len ? dfs.data : NULL, f, limit,
+                  ids, scores, n_out);
+    if (rc == ASKDOCS_OK) {
+        askdocs_log(2, "bm25: second pass with %d required terms", ne);
+        goto out;
+    }
+full:
+    if (rc == ASKDOCS_OK || rc == ASKDOCS_ERR_DB) {
+        rc = bm25_run(ix, match, 0, dfs.len ? dfs.data : NULL, f, limit,
+                      ids, scores, n_out);
+        askdocs_log(2, "bm25: every row of every term (%s)",
+                    plan ? "the split could not decide" : "no common term");
+    }
+out:
+    askdocs_log(2, "bm25: %.2f ms", askdocs_now_ms() - t0);
+    if (txn)
+        sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
+    idx_bm25_plan_free(plan);
+    askdocs_buf_free(&split);
+    askdocs_buf_free(&dfs);
     return rc;
 }
 

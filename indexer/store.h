@@ -36,6 +36,9 @@ struct askdocs_index {
     int vec_kind;          /* IDX_VEC_* of ix->vectors */
     idx_vector_params vp;  /* from the configuration at open */
     double heading_weight; /* BM25 weight of the heading path column */
+    int bm25_prune;        /* 1 = askdocs_bm25(), 0 = FTS5's bm25() */
+    idx_df_cache *dfc;     /* common terms' document frequencies (rank.c) */
+    idx_rank_params rank;  /* BM25 k1 and b of askdocs_bm25 */
     int64_t vectors_gen;   /* generation the in-memory vectors match */
     int dim;               /* 0 = no vectors yet */
     int writable;

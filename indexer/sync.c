@@ -719,6 +719,7 @@ static askdocs_rc sync_file(askdocs_index *ix, const askdocs_config *conf,
         goto out;
     cp.target_tokens = conf->chunk_tokens;
     cp.overlap_tokens = conf->chunk_overlap;
+    cp.pack_sections = conf->pack_sections;
     cp.blocks = p.doc.blocks;
     cp.n_blocks = p.doc.n_blocks;
     if (emb) {

@@ -11,9 +11,11 @@
  *   ivfpq  inverted lists of product-quantized codes, trained on a sample
  *          of the stored vectors when the index is built
  *
- * The approximate kinds fetch dense_refine x limit candidates and re-score
- * them exactly from the stored vectors (which also drops candidates whose
- * chunk is gone or hidden by the filter). Removing from them is deferred:
+ * The approximate kinds fetch dense_refine x limit candidates. HNSW keeps
+ * the full vectors, so its distances are exact and its candidates are only
+ * checked against SQLite; IVF-PQ's are re-scored exactly from the stored
+ * vectors. Either check drops candidates whose chunk is gone or hidden by
+ * the filter. Removing from them is deferred:
  * the vector stays as a tombstone until idx_vectors_maintain rebuilds.
  * A selective filter (at most 1/8 of the chunks visible) is searched
  * exactly over the visible vectors instead, so an access rule never costs
@@ -729,23 +731,32 @@ askdocs_rc askdocs_index_dense(askdocs_index *ix, const float *q,
             goto done;
         }
     }
-    /* exact kinds return final scores; approximate ones are re-scored
-     * from the stored vectors, which also checks the chunk and filter */
-    exact = ix->vec_kind == IDX_VEC_FLAT;
-    if (!exact || filtered) {
+    /* flat and HNSW (which keeps the full vectors) return exact inner
+     * products in order: their candidates are only checked (tombstones,
+     * filter) until limit are found. IVF-PQ's distances come from coarse
+     * codes, so its candidates are re-scored from the stored vectors */
+    exact = ix->vec_kind == IDX_VEC_FLAT || ix->vec_kind == IDX_VEC_HNSW;
+    if (!exact || filtered || ix->vec_kind == IDX_VEC_HNSW) {
         rc = prepare_filtered(ix,
-                              "SELECT e.vec FROM embeddings e"
-                              " JOIN chunks c ON c.id = e.chunk_id"
-                              " JOIN documents d ON d.id = c.doc_id"
-                              " WHERE e.chunk_id = ?1",
+                              exact ? "SELECT 1 FROM embeddings e"
+                                      " JOIN chunks c ON c.id = e.chunk_id"
+                                      " JOIN documents d ON d.id = c.doc_id"
+                                      " WHERE e.chunk_id = ?1"
+                                    : "SELECT e.vec FROM embeddings e"
+                                      " JOIN chunks c ON c.id = e.chunk_id"
+                                      " JOIN documents d ON d.id = c.doc_id"
+                                      " WHERE e.chunk_id = ?1",
                               f, 2, &row);
         if (rc != ASKDOCS_OK)
             goto out;
     }
-    /* PQ distances are coarse: IVF-PQ re-scores four times as many */
-    k = exact ? (idx_t)limit * (filtered ? 4 : 1)
-              : (idx_t)limit * ix->vp.refine *
-                    (ix->vec_kind == IDX_VEC_IVFPQ ? 4 : 1);
+    /* PQ distances are coarse: IVF-PQ re-scores four times as many;
+     * HNSW asks for refine x limit so tombstones rarely force a second
+     * round */
+    k = ix->vec_kind == IDX_VEC_FLAT
+            ? (idx_t)limit * (filtered ? 4 : 1)
+            : (idx_t)limit * ix->vp.refine *
+                  (ix->vec_kind == IDX_VEC_IVFPQ ? 4 : 1);
     for (;;) {
         idx_t i, kk = k < total ? k : total;
         if (kk <= 0)

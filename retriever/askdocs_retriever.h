@@ -92,6 +92,8 @@ typedef struct askdocs_retriever_params {
     int max_query_bytes; /* longer queries are cut; 0 = 4096 */
     askdocs_reranker *reranker; /* borrowed; NULL = no second stage */
     int rerank_top;      /* fused hits rescored by the reranker; 0 = 20 */
+    int parallel;        /* hybrid: 1 (default) = BM25 on a second thread
+                            while the query is embedded; 0 = one thread */
 } askdocs_retriever_params;
 
 askdocs_retriever_params askdocs_retriever_default_params(void);

@@ -4,6 +4,7 @@
  */
 #include "askdocs_retriever.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -51,6 +52,7 @@ askdocs_retriever_params askdocs_retriever_default_params(void)
     p.max_query_bytes = 4096;
     p.fusion = ASKDOCS_FUSION_SCORE;
     p.query_weighting = 0;
+    p.parallel = 1;
     return p;
 }
 
@@ -72,6 +74,7 @@ askdocs_retriever_params askdocs_retriever_params_from_conf(
     p.query_weighting = conf->query_weighting;
     p.max_query_bytes = conf->max_query_bytes;
     p.rerank_top = conf->rerank_top;
+    p.parallel = conf->search_parallel;
     return p;
 }
 
@@ -307,6 +310,34 @@ int askdocs_rrf_fuse(const int64_t *a, const double *a_scores, int na,
 }
 
 /* ------------------------------------------------------------ search */
+/* The BM25 half of a search. In hybrid mode it runs on a thread of its
+ * own while the caller embeds the query: SQLite's work and llama.cpp's
+ * then overlap on two cores. The index handle is used by this half only
+ * until it is joined (the dense half touches it after the join). */
+typedef struct bm25_job {
+    askdocs_index *ix;
+    const char *q;
+    size_t qlen;
+    const askdocs_filter *f;
+    int limit;
+    int64_t *ids;
+    double *scores;
+    askdocs_buf *match;
+    int n;
+    askdocs_rc rc;
+} bm25_job;
+
+static void *bm25_run(void *arg)
+{
+    bm25_job *j = arg;
+    j->n = 0;
+    j->rc = askdocs_index_match(j->ix, j->q, j->qlen, j->match);
+    if (j->rc == ASKDOCS_OK && j->match->len > 0)
+        j->rc = askdocs_index_bm25(j->ix, j->match->data, j->f, j->limit,
+                                   j->ids, j->scores, &j->n);
+    return NULL;
+}
+
 askdocs_rc askdocs_retriever_create(askdocs_index *ix, idx_embedder *emb,
                                     const askdocs_retriever_params *p,
                                     askdocs_retriever **out)
@@ -425,9 +456,13 @@ askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
     askdocs_rc rc = ASKDOCS_OK;
     int want_bm25 = r->p.mode != ASKDOCS_MODE_DENSE;
     int want_dense = r->p.mode != ASKDOCS_MODE_BM25;
+    int blank = 1, threaded = 0;
+    bm25_job job;
+    pthread_t th;
 
     *n_hits = 0;
     r->errmsg[0] = '\0';
+    memset(&job, 0, sizeof(job));
     askdocs_buf_init(&match, 64 * 1024);
     if (!query)
         query = "";
@@ -443,43 +478,56 @@ askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
         rc = ASKDOCS_ERR_NOMEM;
         goto out;
     }
-    if (want_bm25) {
-        rc = askdocs_index_match(r->ix, clean, qlen, &match);
-        if (rc == ASKDOCS_OK && match.len > 0)
-            rc = askdocs_index_bm25(r->ix, match.data, f, c, bid, bsc, &nb);
+    for (i = 0; i < (int)qlen; i++)
+        if (clean[i] != ' ' && clean[i] != '\n' && clean[i] != '\t')
+            blank = 0;
+    if (want_dense && !r->emb && askdocs_index_dim(r->ix) > 0) {
+        askdocs_snprintf(r->errmsg, sizeof(r->errmsg),
+                         "dense search needs an embedding model");
+        rc = ASKDOCS_ERR_MODEL;
+        goto out;
+    }
+    /* an index without vectors ([embed] model = none): BM25 only */
+    if (want_dense && (blank || !r->emb || askdocs_index_dim(r->ix) <= 0))
+        want_dense = 0;
+    job.ix = r->ix;
+    job.q = clean;
+    job.qlen = qlen;
+    job.f = f;
+    job.limit = c;
+    job.ids = bid;
+    job.scores = bsc;
+    job.match = &match;
+    if (want_bm25 && want_dense && r->p.parallel &&
+        pthread_create(&th, NULL, bm25_run, &job) == 0)
+        threaded = 1;
+    else if (want_bm25)
+        bm25_run(&job);
+    if (want_dense) {
+        const char *t = clean;
+        rc = idx_embedder_embed(r->emb, &t, 1, 1, r->qvec);
+        if (rc != ASKDOCS_OK)
+            askdocs_snprintf(r->errmsg, sizeof(r->errmsg),
+                             "embedding the query: %s",
+                             idx_embedder_errmsg(r->emb));
+    }
+    if (threaded)
+        pthread_join(th, NULL);
+    if (want_bm25 && job.rc != ASKDOCS_OK) {
+        rc = job.rc;
+        askdocs_snprintf(r->errmsg, sizeof(r->errmsg), "BM25: %s",
+                         askdocs_index_errmsg(r->ix));
+        goto out;
+    }
+    nb = job.n;
+    if (rc != ASKDOCS_OK)
+        goto out;
+    if (want_dense) {
+        rc = askdocs_index_dense(r->ix, r->qvec, f, c, did, dsc, &nd);
         if (rc != ASKDOCS_OK) {
-            askdocs_snprintf(r->errmsg, sizeof(r->errmsg), "BM25: %s",
+            askdocs_snprintf(r->errmsg, sizeof(r->errmsg), "dense: %s",
                              askdocs_index_errmsg(r->ix));
             goto out;
-        }
-    }
-    if (want_dense) {
-        int blank = 1;
-        for (i = 0; i < (int)qlen; i++)
-            if (clean[i] != ' ' && clean[i] != '\n' && clean[i] != '\t')
-                blank = 0;
-        if (!r->emb && askdocs_index_dim(r->ix) > 0) {
-            askdocs_snprintf(r->errmsg, sizeof(r->errmsg),
-                             "dense search needs an embedding model");
-            rc = ASKDOCS_ERR_MODEL;
-            goto out;
-        }
-        /* an index without vectors ([embed] model = none): BM25 only */
-        if (!blank && r->emb && askdocs_index_dim(r->ix) > 0) {
-            const char *t = clean;
-            rc = idx_embedder_embed(r->emb, &t, 1, 1, r->qvec);
-            if (rc != ASKDOCS_OK) {
-                askdocs_snprintf(r->errmsg, sizeof(r->errmsg),
-                                 "embedding the query: %s",
-                                 idx_embedder_errmsg(r->emb));
-                goto out;
-            }
-            rc = askdocs_index_dense(r->ix, r->qvec, f, c, did, dsc, &nd);
-            if (rc != ASKDOCS_OK) {
-                askdocs_snprintf(r->errmsg, sizeof(r->errmsg), "dense: %s",
-                                 askdocs_index_errmsg(r->ix));
-                goto out;
-            }
         }
     }
     {

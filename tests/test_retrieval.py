@@ -116,6 +116,8 @@ def vector_tests(r, tmp):
     exact, err = dense_ids({})
     check(len(exact) == len(queries) and all(len(v) == 10 for v in exact.values()),
           "exact dense search answers every query", err[-300:])
+    ranking_tests(r, data, queries)
+
     # (the >= 0.95 target is the bench's, at 100k chunks; these 2,300
     # short boilerplate chunks are a hard case for a graph)
     for kind, floor in (("hnsw", 0.90), ("ivfpq", 0.90)):
@@ -170,6 +172,59 @@ def vector_tests(r, tmp):
     rc, hits, text = hits_of(r, data, "Apache License", "--explain")
     check(rc == 0 and hits and "dense_rank" in hits[0],
           "hybrid --explain over HNSW", text[-300:])
+
+
+def ranking_tests(r, data, queries):
+    """askdocs_bm25 with MaxScore (bm25_prune = 1, the default) returns
+    what FTS5's own bm25() returns; hybrid with BM25 on its own thread
+    (parallel = 1) returns what one thread does."""
+    extra = ["the license", "you may not use this file except",
+             "software is distributed without any warranty",
+             "the the the of of and", "copyright notice license terms"]
+    qs = queries + extra
+    stdin = "".join(json.dumps({"id": i, "query": q}) + "\n"
+                    for i, q in enumerate(qs)).encode()
+
+    def run(mode, env, *args):
+        rc, out, err = r.run("search", "--data", data, "--mode", mode,
+                             "--format", "jsonl", "-v", *args,
+                             stdin=stdin, env=env)
+        res = {line["id"]: [(h["chunk_id"], round(h["score"], 9))
+                            for h in line["hits"]]
+               for line in (jsonl(out) if rc == 0 else [])}
+        return rc, res, err
+
+    def same(a, b):
+        """Equal scores; equal ids except among rows tied with the last."""
+        if len(a) != len(b):
+            return False
+        for (ia, sa), (ib, sb) in zip(a, b):
+            if abs(sa - sb) > 1e-7:
+                return False
+            if ia != ib and abs(sa - a[-1][1]) > 1e-7:
+                return False
+        return True
+
+    for k in ("10", "50"):
+        for args in ((), ("--path", "GPL"), ("--type", "text")):
+            rc0, full, _ = run("bm25", {"ASKDOCS_SEARCH_BM25_PRUNE": "0",
+                                        "ASKDOCS_SEARCH_K": k}, *args)
+            rc1, pruned, err = run("bm25", {"ASKDOCS_SEARCH_K": k}, *args)
+            bad = [i for i in full if not same(full[i], pruned.get(i, []))]
+            check(rc0 == 0 and rc1 == 0 and len(full) == len(qs) and not bad,
+                  f"bm25 with pruning = FTS5 bm25(), k={k} {' '.join(args)}"
+                  f" ({len(qs)} queries)",
+                  f"differ: {bad[:3]} {err[-300:]}")
+            if k == "10" and not args:
+                check("bm25: rare terms only" in err or
+                      "bm25: second pass" in err,
+                      "the MaxScore split decided some queries", err[-300:])
+    rc0, one, _ = run("hybrid", {"ASKDOCS_SEARCH_PARALLEL": "0"})
+    rc1, two, err = run("hybrid", {})
+    bad = [i for i in one if not same(one[i], two.get(i, []))]
+    check(rc0 == 0 and rc1 == 0 and len(one) == len(qs) and not bad,
+          "hybrid: BM25 on its own thread gives the one-thread results",
+          f"differ: {bad[:3]} {err[-300:]}")
 
 
 # ------------------------------------------------------------- access

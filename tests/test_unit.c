@@ -550,12 +550,81 @@ static void test_similarity_and_params(void)
     askdocs_config_free(&c);
 }
 
+/* pack_sections: short sibling sections share a chunk, a parent-level
+ * heading still starts one, a section that does not fit starts its own */
+static void test_chunk_pack(void)
+{
+    static const char doc[] =
+        "# Rulebook\n"
+        "\n"
+        "## Chapter 1\n"
+        "\n"
+        "### 1.1\n"
+        "\n"
+        "An Authorised Person must keep records.\n"
+        "\n"
+        "### 1.2\n"
+        "\n"
+        "The records must be kept for six years.\n"
+        "\n"
+        "### 1.3\n"
+        "\n"
+        "Records may be kept in electronic form.\n"
+        "\n"
+        "## Chapter 2\n"
+        "\n"
+        "### 2.1\n"
+        "\n"
+        "A Client must be told of any fee before a Regulated Activity.\n";
+    idx_chunk_params p = idx_chunk_default_params();
+    idx_chunk_list l;
+    askdocs_rc rc;
+    int i;
+    p.markdown = 1;
+    p.title = "Rulebook";
+    p.target_tokens = 200;
+    p.overlap_tokens = 0;
+    rc = idx_chunk_text(doc, strlen(doc), &p, &l);
+    CHECK(rc == ASKDOCS_OK && l.n == 4, "unpacked: %d chunks", l.n);
+    idx_chunk_list_free(&l);
+
+    p.pack_sections = 1;
+    rc = idx_chunk_text(doc, strlen(doc), &p, &l);
+    CHECK(rc == ASKDOCS_OK && l.n == 2, "packed: %d chunks", l.n);
+    if (l.n == 2) {
+        const idx_chunk *a = &l.v[0], *b = &l.v[1];
+        CHECK(memmem(doc + a->byte_start, a->byte_end - a->byte_start,
+                     "six years", 9) &&
+                  memmem(doc + a->byte_start, a->byte_end - a->byte_start,
+                         "electronic form", 15),
+              "1.1-1.3 in one chunk");
+        CHECK(!memmem(doc + a->byte_start, a->byte_end - a->byte_start,
+                      "Chapter 2", 9),
+              "a parent-level heading starts a chunk");
+        CHECK(strcmp(a->heading, "Rulebook > Chapter 1 > 1.1") == 0,
+              "named after its first section: %s", a->heading);
+        CHECK(strcmp(b->heading, "Rulebook > Chapter 2 > 2.1") == 0,
+              "second: %s", b->heading);
+    }
+    idx_chunk_list_free(&l);
+
+    /* a small target: 1.2 does not fit beside 1.1 */
+    p.target_tokens = 20;
+    rc = idx_chunk_text(doc, strlen(doc), &p, &l);
+    CHECK(rc == ASKDOCS_OK && l.n >= 3, "small target: %d chunks", l.n);
+    for (i = 0; i < l.n; i++)
+        CHECK(l.v[i].n_tokens <= 20 || !strstr(l.v[i].heading, "1."),
+              "chunk %d: %d tokens", i, l.v[i].n_tokens);
+    idx_chunk_list_free(&l);
+}
+
 int main(void)
 {
     test_buf();
     test_utf8_hash();
     test_config();
     test_chunk();
+    test_chunk_pack();
     test_chunk_structure();
     test_chunk_blocks();
     test_dates();
