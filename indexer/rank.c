@@ -513,7 +513,16 @@ askdocs_rc idx_bm25_plan_create(struct sqlite3 *db, const char *match,
         pl->p[i].common = 1;
         pl->ncommon++;
     }
-    if (pl->ncommon == 0 || pl->ncommon == pl->np)
+    if (pl->ncommon == pl->np) {
+        /* every term is common: the rarest one still drives the rows */
+        int rare = 0;
+        for (i = 1; i < pl->np; i++)
+            if (pl->p[i].idf > pl->p[rare].idf)
+                rare = i;
+        pl->p[rare].common = 0;
+        pl->ncommon--;
+    }
+    if (pl->ncommon == 0)
         goto out;
     *out = pl;
     pl = NULL;

@@ -447,7 +447,9 @@ askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
                                     const askdocs_filter *f,
                                     askdocs_hit *hits, int *n_hits)
 {
-    int c = r->p.candidates, nb = 0, nd = 0, i;
+    /* a single list needs only what it returns; fusion needs candidates */
+    int c = r->p.mode == ASKDOCS_MODE_HYBRID ? r->p.candidates : r->pool_cap;
+    int nb = 0, nd = 0, i;
     int64_t *bid = NULL, *did = NULL;
     double *bsc = NULL, *dsc = NULL;
     char *clean = NULL;

@@ -182,6 +182,13 @@ def ranking_tests(r, data, queries):
              "software is distributed without any warranty",
              "the the the of of and", "copyright notice license terms"]
     qs = queries + extra
+    import sqlite3
+    db = sqlite3.connect(os.path.join(data, "askdocs.db"))
+    fw = db.execute("SELECT value FROM meta WHERE key = 'fts_written'").fetchone()
+    db.close()
+    check(fw is not None and fw[0] == "0",
+          "the first indexing run merged the BM25 index (meta fts_written = 0)",
+          str(fw))
     stdin = "".join(json.dumps({"id": i, "query": q}) + "\n"
                     for i, q in enumerate(qs)).encode()
 
