@@ -172,6 +172,7 @@ int main(int argc, char **argv)
     }
     model = askdocs_resolve_model(conf.embed_model, ASKDOCS_DEFAULT_EMBED_MODEL);
     ep.model_path = model;
+    ep.n_threads = conf.embed_threads;
     if (idx_embedder_open(&ep, &emb, err, sizeof(err)) != ASKDOCS_OK) {
         fprintf(stderr, "%s\n", err);
         goto out;

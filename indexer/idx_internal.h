@@ -243,6 +243,10 @@ askdocs_rc idx_analyzer_register(idx_analyzer *a, struct sqlite3 *db);
 typedef struct idx_rank_params {
     double k1, b; /* BM25's term-frequency saturation and length weight */
 } idx_rank_params;
+/* FTS5's API object of db (borrowed from SQLite); ERR_UNSUPPORTED when
+ * SQLite was built without FTS5. */
+struct fts5_api;
+askdocs_rc idx_fts5_api(struct sqlite3 *db, struct fts5_api **out);
 /* rp is borrowed and must outlive db. */
 askdocs_rc idx_rank_register(struct sqlite3 *db, const idx_rank_params *rp);
 /* The MaxScore form of an OR match string (see rank.c). plan_create

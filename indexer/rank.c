@@ -249,29 +249,34 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts,
     sqlite3_result_double(ctx, d->last_result);
 }
 
-askdocs_rc idx_rank_register(struct sqlite3 *db, const idx_rank_params *rp)
+askdocs_rc idx_fts5_api(struct sqlite3 *db, fts5_api **out)
 {
     fts5_api *api = NULL;
     sqlite3_stmt *st = NULL;
-    askdocs_rc rc = ASKDOCS_OK;
+    *out = NULL;
     if (!db)
         return ASKDOCS_ERR_INVALID;
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK) {
-        rc = ASKDOCS_ERR_UNSUPPORTED; /* SQLite without FTS5 */
-        goto done;
-    }
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+        return ASKDOCS_ERR_UNSUPPORTED; /* SQLite without FTS5 */
     sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
     sqlite3_step(st);
-    if (!api || api->iVersion < 2) {
-        rc = ASKDOCS_ERR_UNSUPPORTED;
-        goto done;
-    }
+    sqlite3_finalize(st);
+    if (!api || api->iVersion < 2)
+        return ASKDOCS_ERR_UNSUPPORTED;
+    *out = api;
+    return ASKDOCS_OK;
+}
+
+askdocs_rc idx_rank_register(struct sqlite3 *db, const idx_rank_params *rp)
+{
+    fts5_api *api = NULL;
+    askdocs_rc rc = idx_fts5_api(db, &api);
+    if (rc != ASKDOCS_OK)
+        return rc;
     if (api->xCreateFunction(api, "askdocs_bm25", (void *)rp, rank_fn, NULL) !=
         SQLITE_OK)
-        rc = ASKDOCS_ERR_DB;
-done:
-    sqlite3_finalize(st);
-    return rc;
+        return ASKDOCS_ERR_DB;
+    return ASKDOCS_OK;
 }
 
 /* ------------------------------------------------ essential and common

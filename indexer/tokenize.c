@@ -1279,29 +1279,19 @@ static int fts_tokenize(Fts5Tokenizer *p, void *ctx, int flags,
 askdocs_rc idx_analyzer_register(idx_analyzer *a, struct sqlite3 *db)
 {
     fts5_api *api = NULL;
-    sqlite3_stmt *st = NULL;
     fts5_tokenizer tk;
-    askdocs_rc rc = ASKDOCS_OK;
+    askdocs_rc rc;
     if (!a || !db)
         return ASKDOCS_ERR_INVALID;
     tk.xCreate = fts_create;
     tk.xDelete = fts_delete;
     tk.xTokenize = fts_tokenize;
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK) {
-        rc = ASKDOCS_ERR_UNSUPPORTED; /* SQLite without FTS5 */
-        goto done;
-    }
-    sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
-    sqlite3_step(st);
-    if (!api || api->iVersion < 2) {
-        rc = ASKDOCS_ERR_UNSUPPORTED;
-        goto done;
-    }
+    rc = idx_fts5_api(db, &api);
+    if (rc != ASKDOCS_OK)
+        return rc;
     if (api->xCreateTokenizer(api, "askdocs", a, &tk, NULL) != SQLITE_OK)
-        rc = ASKDOCS_ERR_DB;
-done:
-    sqlite3_finalize(st);
-    return rc;
+        return ASKDOCS_ERR_DB;
+    return ASKDOCS_OK;
 }
 
 /* ---------------------------------------------------- terms and queries */
