@@ -43,18 +43,21 @@ if [ -n "$sets" ] && [ -d "$sets/korquad-dev" ]; then
 fi
 
 # search latency and approximate-index recall at >= 100k chunks: 13 MB of
-# Debian changelogs in 64-token chunks (about 103k chunks; embedding them
-# takes 35-45 minutes on 2 cores)
-say "bench/make_text_corpus.sh TEXT 13; askdocs index --data BIG --chunk-tokens 64 TEXT"
+# Debian changelogs in 32-token chunks without overlap (about 100k-115k
+# chunks; embedding them takes 60-90 minutes on 2 cores)
+say "bench/make_text_corpus.sh TEXT 13; ASKDOCS_INDEX_CHUNK_OVERLAP=0 askdocs index --data BIG --chunk-tokens 32 TEXT"
 bash "$here/bench/make_text_corpus.sh" "$tmp/text" 13
-"$build/askdocs" index -q --data "$tmp/big" --chunk-tokens 64 --format json "$tmp/text"
-python3 "$here/bench/make_queries.py" "$tmp/big" 1000 7 > "$tmp/bigq.jsonl"
-say "$build/bench_vectors BIG queries.jsonl 1000 10   (flat = exact; hnsw, ivfpq built in memory)"
-"$build/bench_vectors" "$tmp/big" "$tmp/bigq.jsonl" 1000 10
-say "askdocs index (writer) turns BIG into HNSW; bench_search BIG queries.jsonl 1000 10"
-"$build/askdocs" index -q --data "$tmp/big" --chunk-tokens 64 "$tmp/text"
+ASKDOCS_INDEX_CHUNK_OVERLAP=0 "$build/askdocs" index -q --data "$tmp/big" \
+  --chunk-tokens 32 --format json "$tmp/text"
 "$build/askdocs" status --data "$tmp/big"
-"$build/bench_search" "$tmp/big" "$tmp/bigq.jsonl" 1000 10
+python3 "$here/bench/make_queries.py" "$tmp/big" 1000 7 > "$tmp/bigq.jsonl"
+say "$build/bench_vectors BIG queries.jsonl 300 10 flat,hnsw"
+GOMP_SPINCOUNT=1000 "$build/bench_vectors" "$tmp/big" "$tmp/bigq.jsonl" 300 10 flat,hnsw
+say "bench_search BIG queries.jsonl 300 10  (warm-up on the next 300; plain FTS5 peer)"
+GOMP_SPINCOUNT=1000 "$build/bench_search" "$tmp/big" "$tmp/bigq.jsonl" 300 10
+say "the same with one embedding thread"
+GOMP_SPINCOUNT=1000 ASKDOCS_EMBED_THREADS=1 BENCH_NO_PEER=1 \
+  "$build/bench_search" "$tmp/big" "$tmp/bigq.jsonl" 300 10
 
 for m in "$models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"; do
   say "$cache/prefix/bin/llama-bench -m $(basename "$m") -t $threads -p 512 -n 128 -r 3"
