@@ -327,7 +327,7 @@ typedef struct bm25_job {
     askdocs_rc rc;
 } bm25_job;
 
-static void *bm25_run(void *arg)
+static void *bm25_job_run(void *arg)
 {
     bm25_job *j = arg;
     j->n = 0;
@@ -501,10 +501,10 @@ askdocs_rc askdocs_retriever_search(askdocs_retriever *r, const char *query,
     job.scores = bsc;
     job.match = &match;
     if (want_bm25 && want_dense && r->p.parallel &&
-        pthread_create(&th, NULL, bm25_run, &job) == 0)
+        pthread_create(&th, NULL, bm25_job_run, &job) == 0)
         threaded = 1;
     else if (want_bm25)
-        bm25_run(&job);
+        bm25_job_run(&job);
     if (want_dense) {
         const char *t = clean;
         rc = idx_embedder_embed(r->emb, &t, 1, 1, r->qvec);
