@@ -75,6 +75,11 @@ int gen_last_reused_tokens(const askdocs_generator *g)
     return g ? g->last_reused : 0;
 }
 
+int gen_template_mode(const askdocs_generator *g)
+{
+    return g && g->model ? g->tmpl_mode : -1;
+}
+
 /* ------------------------------------------------------------ params */
 
 askdocs_generator_params askdocs_generator_default_params(void)
@@ -989,4 +994,25 @@ cleanup:
     askdocs_free(clean);
     askdocs_buf_free(&draft);
     return rc;
+}
+
+char *gen_render_prompt(const askdocs_generator *g, const char *system, const char *user)
+{
+    askdocs_buf b;
+    askdocs_rc rc;
+    const char *pre = "", *mid = "\n\n", *post = "\nAnswer:";
+    if (!g || !g->model || !system || !user)
+        return NULL;
+    if (g->tmpl_mode != TMPL_PLAIN) {
+        pre = g->t_pre;
+        mid = g->tmpl_mode == TMPL_FOLD ? "\n\n" : g->t_mid;
+        post = g->t_post;
+    }
+    askdocs_buf_init(&b, ASKDOCS_GEN_MAX_PROMPT_BYTES);
+    rc = askdocs_buf_printf(&b, "%s%s%s%s%s", pre, system, mid, user, post);
+    if (rc != ASKDOCS_OK) {
+        askdocs_buf_free(&b);
+        return NULL;
+    }
+    return b.data; /* owned by the caller */
 }

@@ -139,6 +139,81 @@ size_t gen_passage_len(const askdocs_passage *p);
  * or extractive). For tests. */
 int gen_last_reused_tokens(const askdocs_generator *g);
 
+
+/* ------------------------------------------------------- remote back end */
+/* An OpenAI-compatible chat server (llama-server, vLLM, Ollama, TGI):
+ * POST {url}/chat/completions with "stream": true, read as Server-Sent
+ * Events (gen_remote.c, libcurl). url is the API base, e.g.
+ * "http://127.0.0.1:8080/v1" (a trailing "/" or a full ".../chat/completions"
+ * is accepted too). */
+typedef struct gen_remote gen_remote;
+
+typedef struct gen_remote_params {
+    const char *url;         /* required; http:// or https:// */
+    const char *api_key;     /* NULL/"" = $ASKDOCS_API_KEY, else none; sent as
+                                "Authorization: Bearer KEY" */
+    const char *model;       /* "model" field; NULL/"" = "default" */
+    const char *ca_file;     /* PEM bundle to verify the server; NULL/"" =
+                                the system's */
+    int insecure;            /* 1 = do not verify TLS peer/host (off by default) */
+    long connect_timeout_ms; /* 0 = 5000 */
+    long read_timeout_ms;    /* longest silence between two bytes; 0 = 60000 */
+    long total_timeout_ms;   /* whole request incl. streaming; 0 = 600000 */
+    int retries;             /* extra attempts on connect errors, 429, 5xx,
+                                before the first streamed byte; < 0 = 0,
+                                0 = default 3 */
+    long backoff_ms;         /* first retry delay, doubled each time (with
+                                jitter; Retry-After is honoured, capped at
+                                30 s); 0 = 500 */
+} gen_remote_params;
+
+/* Statistics of one gen_remote_chat call. */
+typedef struct gen_remote_stats {
+    int attempts;            /* HTTP requests made (1 + retries used) */
+    int http_status;         /* status of the last attempt, 0 = none */
+    int n_prompt_tokens;     /* from the "usage" object when sent, else 0 */
+    int n_gen_tokens;        /* from "usage", else the content deltas seen */
+    int finish_length;       /* 1 = finish_reason "length" */
+    double ttft_ms;          /* call start to first content delta */
+} gen_remote_stats;
+
+/* Called with each content delta (UTF-8, not NUL-terminated, borrowed for
+ * the call). Return nonzero to stop: the transfer is aborted, the call
+ * returns ASKDOCS_OK with what came so far. */
+typedef int (*gen_piece_fn)(const char *piece, size_t len, void *user);
+
+/* Create a client. Copies every string of p. On failure *out is NULL and err
+ * gets a message. Free with gen_remote_free. */
+askdocs_rc gen_remote_create(const gen_remote_params *p, gen_remote **out,
+                             char *err, size_t errlen);
+void gen_remote_free(gen_remote *r);  /* NULL is harmless */
+
+/* One streamed chat completion of [system, user] (system may be NULL or "").
+ * max_tokens > 0 is sent as "max_tokens"; temperature as "temperature"
+ * (0 = greedy). stop[0..n_stop) are sent as "stop". Thread-safe on distinct
+ * handles only (one handle = one curl easy handle). Errors:
+ * ASKDOCS_ERR_NETWORK (connect/TLS/timeout/HTTP status after retries, or a
+ * malformed stream; message names url and status), ASKDOCS_ERR_INVALID,
+ * ASKDOCS_ERR_NOMEM; ASKDOCS_ERR_TOOBIG when the reply passes
+ * ASKDOCS_GEN_MAX_ANSWER_BYTES. st may be NULL. The message of the last
+ * failure is gen_remote_errmsg(r). */
+askdocs_rc gen_remote_chat(gen_remote *r, const char *system, const char *user,
+                           int max_tokens, float temperature,
+                           const char *const *stop, int n_stop,
+                           gen_piece_fn on_piece, void *user_data,
+                           gen_remote_stats *st);
+const char *gen_remote_errmsg(const gen_remote *r); /* never NULL */
+
+/* ---------------------------------------------------- template inspection */
+/* How the chat template was applied: 0 = system and user roles, 1 = system
+ * folded into the user turn, 2 = plain text (no usable template); -1 when
+ * g runs no in-process model. For tests. */
+int gen_template_mode(const askdocs_generator *g);
+/* The prompt text (template applied) of a system + user pair, as the model
+ * would see it; caller frees with askdocs_free. NULL on OOM or without an
+ * in-process model. For tests. */
+char *gen_render_prompt(const askdocs_generator *g, const char *system, const char *user);
+
 #ifdef __cplusplus
 }
 #endif
