@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <getopt.h>
+#include <poll.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,12 @@ static const char *const help_ask =
     "  --data DIR            index directory\n"
     "  --model FILE|none     GGUF chat model; none = extractive answers\n"
     "  --evidence N          passages given to the model (default 2)\n"
+    "  --answer-mode model|extractive|thorough\n"
+    "                        model = one pass (default); extractive = the\n"
+    "                        best supporting sentences, no model; thorough =\n"
+    "                        a rationale from each passage, then the answer\n"
+    "  --url URL             OpenAI-compatible server instead of --model\n"
+    "                        (e.g. http://host:8080/v1; key: ASKDOCS_API_KEY)\n"
     "  --mode hybrid|bm25|dense  retrieval mode (default hybrid)\n"
     "  --format text|jsonl   default: text for QUESTION, jsonl for stdin\n"
     FILTER_HELP;
@@ -282,7 +289,8 @@ static int parse_format(const char *cmd, const char *v, int allow_json)
 enum {
     OPT_DATA = 1000, OPT_CONFIG, OPT_FORMAT, OPT_K, OPT_MODE, OPT_EXPLAIN,
     OPT_COLLECTION, OPT_CHUNK, OPT_MODEL, OPT_EVIDENCE, OPT_CHECK, OPT_WATCH,
-    OPT_TYPE, OPT_LANG, OPT_AFTER, OPT_BEFORE, OPT_PATH, OPT_READABLE
+    OPT_TYPE, OPT_LANG, OPT_AFTER, OPT_BEFORE, OPT_PATH, OPT_READABLE,
+    OPT_ANSWER_MODE, OPT_URL
 };
 
 static int valid_date(const char *v)
@@ -922,12 +930,35 @@ static int cmd_search(int argc, char **argv)
 }
 
 /* ----------------------------------------------------------------- ask */
+/* Streamed pieces to stdout; a failed write (reader gone) stops the
+ * answer. */
 static int stream_cb(const char *piece, size_t len, void *user)
 {
     (void)user;
-    fwrite(piece, 1, len, stdout);
-    fflush(stdout);
+    if (fwrite(piece, 1, len, stdout) != len || fflush(stdout) != 0)
+        return 1;
     return 0;
+}
+
+/* The reader of stdout has gone (a closed pipe or socket): stop
+ * generating. SIGPIPE is ignored by ask, so this is a poll. */
+static int stdout_gone(void *user)
+{
+    struct pollfd pf;
+    (void)user;
+    pf.fd = STDOUT_FILENO;
+    pf.events = 0;
+    pf.revents = 0;
+    if (poll(&pf, 1, 0) == 1 && (pf.revents & (POLLERR | POLLHUP)))
+        return 1;
+    return 0;
+}
+
+/* Embedding callback of the citation checks: both sides of a comparison
+ * get the query prefix (a symmetric comparison). */
+static int embed_cb(void *user, const char *const *texts, int n, float *out)
+{
+    return idx_embedder_embed(user, texts, n, 1, out) == ASKDOCS_OK ? 0 : 1;
 }
 
 typedef struct evidence {
@@ -975,9 +1006,16 @@ static int run_ask(cli *c, askdocs_index *ix, askdocs_retriever *r,
         p->text = it->text;
         ev->n++;
     }
-    rc = askdocs_generator_answer(g, question, ev->pass, ev->n,
-                                  c->format == FMT_TEXT ? stream_cb : NULL,
-                                  NULL, &a);
+    {
+        askdocs_ask_request rq;
+        memset(&rq, 0, sizeof(rq));
+        rq.question = question;
+        rq.passages = ev->pass;
+        rq.n = ev->n;
+        rq.cb = c->format == FMT_TEXT ? stream_cb : NULL;
+        rq.cancelled = stdout_gone;
+        rc = askdocs_generator_ask(g, &rq, &a);
+    }
     if (rc != ASKDOCS_OK) {
         fprintf(stderr, "askdocs ask: %s\n", askdocs_generator_errmsg(g));
         goto fail;
@@ -998,6 +1036,10 @@ static int run_ask(cli *c, askdocs_index *ix, askdocs_retriever *r,
                                 json_string(ct->heading ? ct->heading : ""));
             json_object_set_new(cj, "span_start", json_integer(ct->span_start));
             json_object_set_new(cj, "span_end", json_integer(ct->span_end));
+            json_object_set_new(cj, "span_char_start",
+                                json_integer(ct->span_char_start));
+            json_object_set_new(cj, "span_char_end",
+                                json_integer(ct->span_char_end));
             json_array_append_new(cits, cj);
         }
         json_object_set(o, "id", id);
@@ -1020,6 +1062,28 @@ static int run_ask(cli *c, askdocs_index *ix, askdocs_retriever *r,
                                 json_integer(ev->sel.dropped_duplicates));
         }
         json_object_set_new(o, "refused", json_boolean(a->refused));
+        json_object_set_new(o, "mode",
+                            json_string(askdocs_answer_mode_name(a->mode)));
+        {
+            json_t *sj = json_array();
+            for (i = 0; i < a->n_sentences; i++) {
+                const askdocs_answer_sentence *as = &a->sentences[i];
+                json_t *cj = json_array();
+                for (int k = 0; k < as->n_cites; k++)
+                    json_array_append_new(cj, json_integer(as->cites[k]));
+                json_array_append_new(
+                    sj, json_pack("{s:i,s:i,s:b,s:o}", "start", as->start,
+                                  "end", as->end, "supported", as->supported,
+                                  "cites", cj));
+            }
+            json_object_set_new(o, "sentences", sj);
+        }
+        if (a->mode == ASKDOCS_ANSWER_THOROUGH)
+            json_object_set_new(o, "rationales", json_integer(a->n_rationales));
+        if (a->cancelled)
+            json_object_set_new(o, "cancelled", json_true());
+        json_object_set_new(o, "prompt_tokens", json_integer(a->n_prompt_tokens));
+        json_object_set_new(o, "generated_tokens", json_integer(a->n_gen_tokens));
         json_object_set_new(o, "unsupported_sentences",
                             json_integer(a->n_unsupported));
         /* time to first token counts retrieval too: that is what a user
@@ -1030,6 +1094,9 @@ static int run_ask(cli *c, askdocs_index *ix, askdocs_retriever *r,
         json_object_set_new(o, "total_ms", json_real(askdocs_now_ms() - t0));
         emit_json_line(o);
         json_decref(o);
+    } else if (a->cancelled) {
+        askdocs_log(1, "ask: the reader of the answer has gone; stopped after "
+                       "%d tokens", a->n_gen_tokens);
     } else {
         if (!askdocs_generator_has_model(g) || strcmp(a->draft, a->text) != 0) {
             if (askdocs_generator_has_model(g))
@@ -1086,6 +1153,8 @@ static int cmd_ask(int argc, char **argv)
         {"format", required_argument, 0, OPT_FORMAT},
         {"model", required_argument, 0, OPT_MODEL},
         {"evidence", required_argument, 0, OPT_EVIDENCE},
+        {"answer-mode", required_argument, 0, OPT_ANSWER_MODE},
+        {"url", required_argument, 0, OPT_URL},
         {"mode", required_argument, 0, OPT_MODE},
         {"k", required_argument, 0, OPT_K},
         FILTER_OPTIONS,
@@ -1122,6 +1191,10 @@ static int cmd_ask(int argc, char **argv)
         case OPT_EVIDENCE:
             set_flag(&c, "ask", "generate", "evidence", optarg);
             break;
+        case OPT_ANSWER_MODE:
+            set_flag(&c, "ask", "generate", "mode", optarg);
+            break;
+        case OPT_URL: set_flag(&c, "ask", "generate", "url", optarg); break;
         case OPT_MODE: set_flag(&c, "ask", "search", "mode", optarg); break;
         case OPT_K: set_flag(&c, "ask", "search", "k", optarg); break;
         default:
@@ -1138,7 +1211,8 @@ static int cmd_ask(int argc, char **argv)
     mode = askdocs_search_mode_parse(c.conf.mode);
     ix = open_index(&c, "ask", 0);
     emb = search_embedder(&c, "ask", ix, mode);
-    if (strcmp(c.conf.gen_model, "none") != 0) {
+    if (strcmp(c.conf.gen_model, "none") != 0 && !*c.conf.gen_url &&
+        strcmp(c.conf.answer_mode, "extractive") != 0) {
         model = askdocs_resolve_model(c.conf.gen_model,
                                       ASKDOCS_DEFAULT_GEN_MODEL);
         if (!model || access(model, R_OK) != 0) {
@@ -1157,6 +1231,28 @@ static int cmd_ask(int argc, char **argv)
     gp.temperature = (float)c.conf.temperature;
     gp.min_support = c.conf.min_support;
     gp.strict = c.conf.strict;
+    gp.mode = (askdocs_answer_mode)askdocs_answer_mode_parse(c.conf.answer_mode);
+    if (strcmp(c.conf.answer_mode, "extractive") != 0) {
+        gp.remote_url = c.conf.gen_url;
+        gp.remote_api_key = c.conf.gen_api_key;
+        gp.remote_model = c.conf.gen_remote_model;
+        gp.remote_ca_file = c.conf.gen_ca_file;
+        gp.remote_insecure = c.conf.gen_insecure;
+        gp.remote_ctx = c.conf.gen_remote_ctx;
+        gp.remote_timeout_ms = c.conf.gen_timeout_ms;
+        gp.remote_retries = c.conf.gen_retries ? c.conf.gen_retries : -1;
+    }
+    gp.compress_tokens = c.conf.compress_tokens;
+    gp.thorough_passages = c.conf.thorough_passages;
+    gp.n_parallel = c.conf.gen_parallel;
+    gp.max_queue = c.conf.gen_queue;
+    if (emb && c.conf.min_similarity > 0) {
+        gp.embed = embed_cb;
+        gp.embed_user = emb;
+        gp.embed_dim = idx_embedder_dim(emb);
+        gp.min_similarity = c.conf.min_similarity;
+    }
+    signal(SIGPIPE, SIG_IGN); /* a reader that goes away stops the answer */
     if (askdocs_generator_open(&gp, &g, c.err, sizeof(c.err)) != ASKDOCS_OK) {
         fprintf(stderr, "askdocs ask: cannot load the chat model: %s\n", c.err);
         exit(EXIT_RUNTIME);

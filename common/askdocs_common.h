@@ -39,6 +39,7 @@ typedef enum askdocs_rc {
     ASKDOCS_ERR_ABORTED = 13,  /* stopped on request (callback said so) */
     ASKDOCS_ERR_NETWORK = 14,  /* a remote server could not be used */
     ASKDOCS_ERR_ENCRYPTED = 15, /* a document is password-protected */
+    ASKDOCS_ERR_BUSY = 16,     /* too many requests wait already */
     ASKDOCS_RC_COUNT_          /* keep last */
 } askdocs_rc;
 

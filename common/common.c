@@ -32,6 +32,7 @@ static const char *const rc_text[ASKDOCS_RC_COUNT_] = {
     [ASKDOCS_ERR_ABORTED] = "aborted",
     [ASKDOCS_ERR_NETWORK] = "network error",
     [ASKDOCS_ERR_ENCRYPTED] = "encrypted document",
+    [ASKDOCS_ERR_BUSY] = "busy: too many requests waiting",
 };
 
 const char *askdocs_strerror(askdocs_rc rc)

@@ -92,6 +92,20 @@ typedef struct askdocs_config {
     int join_below;       /* short passages get neighbours; -1 = never */
     double min_support;   /* overlap needed for a sentence to be supported */
     int strict;           /* 1 = drop unsupported sentences */
+    char *answer_mode;    /* model | extractive | thorough */
+    double min_similarity;/* 0 = lexical checks only */
+    int compress_tokens;  /* -1 = never */
+    int thorough_passages;
+    int gen_parallel;     /* questions at once */
+    int gen_queue;        /* waiting questions */
+    char *gen_url;        /* remote OpenAI-compatible server; "" = none */
+    char *gen_api_key;
+    char *gen_remote_model;
+    char *gen_ca_file;
+    int gen_insecure;
+    int gen_remote_ctx;
+    int gen_timeout_ms;
+    int gen_retries;
 } askdocs_config;
 
 /* Fill c with the built-in defaults. Strings are owned by c: release them with

@@ -170,6 +170,39 @@ static const conf_key keys[] = {
      NULL, "share of a sentence's words a passage must hold to support it"},
     {"generate", "strict", K_INT, OFF(strict), 0, 1, "0", NULL,
      "1 = drop sentences no passage supports"},
+    {"generate", "mode", K_ENUM, OFF(answer_mode), 0, 0, "model",
+     "model|extractive|thorough",
+     "model = one pass; extractive = the best supporting sentences, no "
+     "model; thorough = a rationale from each passage, then the answer"},
+    {"generate", "min_similarity", K_DOUBLE, OFF(min_similarity), 0, 1, "0.9",
+     NULL, "embedding cosine that also makes a sentence supported when it "
+     "shares half of min_support with a passage sentence; 0 = words only"},
+    {"generate", "compress_tokens", K_INT, OFF(compress_tokens), -1, 100000,
+     "200", NULL, "a longer passage is shown as its sentences nearest the "
+     "question, within this many tokens; -1 = never"},
+    {"generate", "thorough_passages", K_INT, OFF(thorough_passages), 1, 16,
+     "4", NULL, "passages read one by one in thorough mode"},
+    {"generate", "parallel", K_INT, OFF(gen_parallel), 1, 16, "1", NULL,
+     "questions answered at once by one loaded model (a context each)"},
+    {"generate", "queue", K_INT, OFF(gen_queue), 1, 4096, "16", NULL,
+     "questions allowed to wait for the model; more are refused as busy"},
+    {"generate", "url", K_STRING, OFF(gen_url), 0, 0, "", NULL,
+     "OpenAI-compatible server (llama-server, vLLM, Ollama, TGI), e.g. "
+     "http://host:8080/v1; wins over model"},
+    {"generate", "api_key", K_STRING, OFF(gen_api_key), 0, 0, "", NULL,
+     "bearer token for url (better: ASKDOCS_API_KEY)"},
+    {"generate", "remote_model", K_STRING, OFF(gen_remote_model), 0, 0, "",
+     NULL, "model name sent to url"},
+    {"generate", "ca_file", K_STRING, OFF(gen_ca_file), 0, 0, "", NULL,
+     "PEM bundle that verifies url's certificate; empty = the system's"},
+    {"generate", "insecure", K_INT, OFF(gen_insecure), 0, 1, "0", NULL,
+     "1 = do not verify url's TLS certificate"},
+    {"generate", "remote_ctx", K_INT, OFF(gen_remote_ctx), 256, 1048576,
+     "8192", NULL, "context of the remote model in tokens"},
+    {"generate", "timeout_ms", K_INT, OFF(gen_timeout_ms), 100, 3600000,
+     "60000", NULL, "longest silence from url"},
+    {"generate", "retries", K_INT, OFF(gen_retries), 0, 10, "3", NULL,
+     "retries on 429/5xx/connect errors before the answer starts"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -108,7 +108,16 @@ typedef struct gen_verify_stats {
     int n_marks_added;     /* best passage attached to a sentence without one */
     int n_refusal;         /* refusal sentences seen */
     int n_dropped;         /* sentences left out of the text */
+    int n_sim_supported;   /* supported through embedding similarity */
 } gen_verify_stats;
+
+/* Embedding similarity for the checks (see askdocs_generator_params). */
+typedef struct gen_sim {
+    askdocs_embed_fn fn;
+    void *user;
+    int dim;
+    double min_similarity; /* <= 0 = 0.9 */
+} gen_sim;
 
 /* Verify the citations of draft[0..draft_len) against passages[0..n) and fill
  * a->text, a->citations, a->n_citations, a->refused, a->n_unsupported (other
@@ -120,6 +129,15 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len,
                       const askdocs_passage *passages, const size_t *plen,
                       int n, double min_support, int strict, int ko,
                       askdocs_answer *a, gen_verify_stats *st);
+
+/* gen_verify with embedding similarity: a sentence sharing at least
+ * min_support / 2 of its tokens with a passage (numbers all present) is also
+ * supported when its cosine with that passage's closest sentence reaches
+ * sim->min_similarity. sim NULL = lexical only. Also fills a->sentences. */
+askdocs_rc gen_verify_ex(const char *draft, size_t draft_len,
+                         const askdocs_passage *passages, const size_t *plen, int n,
+                         double min_support, int strict, int ko, const gen_sim *sim,
+                         askdocs_answer *a, gen_verify_stats *st);
 
 /* Extractive draft: the 1-3 passage sentences with the highest share of the
  * question's content tokens (>= min_score and >= 0.6 * best), each with its

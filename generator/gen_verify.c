@@ -167,6 +167,69 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
                       const size_t *plen, int n, double min_support, int strict, int ko,
                       askdocs_answer *a, gen_verify_stats *st)
 {
+    return gen_verify_ex(draft, draft_len, passages, plen, n, min_support, strict, ko, NULL, a,
+                         st);
+}
+
+/* Index of the sentence of pv with the highest overlap with T (-1 if none). */
+static int best_sentence(const pview *pv, const gen_tokset *T, double *ov_out)
+{
+    int best = -1;
+    double bo = -1;
+    for (int q = 0; q < pv->n_sents; q++) {
+        double ov = gen_overlap(T, &pv->stoks[q]);
+        if (ov > bo) {
+            bo = ov;
+            best = q;
+        }
+    }
+    if (ov_out)
+        *ov_out = bo;
+    return best;
+}
+
+/* Cosine of the sentence core[0..n) with the passage sentence of pv that
+ * shares most tokens with it (-1 when it cannot be computed). */
+static double sim_support(const gen_sim *sim, const char *core, size_t n, const pview *pv,
+                          const gen_tokset *T)
+{
+    float *v = NULL;
+    char *a = NULL, *b = NULL;
+    double cos = -1;
+    int q = best_sentence(pv, T, NULL);
+    if (!sim || !sim->fn || sim->dim <= 0 || q < 0)
+        return -1;
+    a = askdocs_strndup(core, n);
+    b = askdocs_strndup(pv->text + pv->sents[q].start,
+                        (size_t)(pv->sents[q].end - pv->sents[q].start));
+    v = askdocs_malloc(2 * (size_t)sim->dim * sizeof *v);
+    if (a && b && v) {
+        const char *texts[2] = { a, b };
+        if (sim->fn(sim->user, texts, 2, v) == 0) {
+            cos = 0;
+            for (int i = 0; i < sim->dim; i++)
+                cos += (double)v[i] * v[sim->dim + i];
+        }
+    }
+    askdocs_free(a);
+    askdocs_free(b);
+    askdocs_free(v);
+    return cos;
+}
+
+/* Code points in s[0..n). */
+static int n_chars(const char *s, size_t n)
+{
+    int c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+askdocs_rc gen_verify_ex(const char *draft, size_t draft_len, const askdocs_passage *passages,
+                         const size_t *plen, int n, double min_support, int strict, int ko,
+                         const gen_sim *sim, askdocs_answer *a, gen_verify_stats *st)
+{
     askdocs_rc rc = ASKDOCS_OK;
     pview *pv = NULL;
     gen_sentence *ss = NULL;
@@ -179,9 +242,12 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
     gen_tokset T = { NULL, 0 };
     gen_verify_stats s;
     askdocs_citation *cit = NULL;
+    askdocs_answer_sentence *sents = NULL;
+    int n_sents_out = 0;
     char *text = NULL;
     size_t prev_end = 0, first_lp = 0;
     int n_emitted = 0;
+    double min_sim = sim && sim->min_similarity > 0 ? sim->min_similarity : 0.9;
 
     askdocs_buf_init(&out, ASKDOCS_GEN_MAX_ANSWER_BYTES + 1024);
     askdocs_buf_init(&body, ASKDOCS_GEN_MAX_ANSWER_BYTES + 1024);
@@ -220,7 +286,8 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
         goto cleanup;
     if (nss) {
         seen = askdocs_calloc((size_t)nss, sizeof *seen);
-        if (!seen) {
+        sents = askdocs_calloc((size_t)nss, sizeof *sents);
+        if (!seen || !sents) {
             rc = ASKDOCS_ERR_NOMEM;
             goto cleanup;
         }
@@ -292,7 +359,10 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
                 again |= kept[j] == p;
             if (again)
                 continue;
-            if (p >= 1 && p <= n && sup[p - 1] >= min_support) {
+            if (p >= 1 && p <= n &&
+                (sup[p - 1] >= min_support ||
+                 (sim && sup[p - 1] >= min_support / 2 &&
+                  sim_support(sim, core, core_len, &pv[p - 1], &T) >= min_sim))) {
                 kept[nk++] = p;
                 s.n_marks_kept++;
             } else {
@@ -304,6 +374,23 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
             for (int i = 0; i < n; i++)
                 if (sup[i] >= min_support && (best < 0 || sup[i] > sup[best]))
                     best = i;
+            if (best < 0 && sim) { /* a paraphrase: the closest passages by
+                                      overlap, checked by similarity */
+                for (int tries = 0; tries < 2 && best < 0; tries++) {
+                    int cand = -1;
+                    for (int i = 0; i < n; i++)
+                        if (sup[i] >= min_support / 2 && (cand < 0 || sup[i] > sup[cand]))
+                            cand = i;
+                    if (cand < 0)
+                        break;
+                    if (sim_support(sim, core, core_len, &pv[cand], &T) >= min_sim)
+                        best = cand;
+                    else
+                        sup[cand] = -1; /* next candidate */
+                }
+                if (best >= 0)
+                    s.n_sim_supported++;
+            }
             if (best >= 0) {
                 kept[nk++] = best + 1;
                 s.n_marks_added++;
@@ -321,8 +408,15 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
         }
         if (out.len)
             rc = askdocs_buf_puts(&out, gap_of(draft, gap_a, (size_t)sen->start));
-        if (rc == ASKDOCS_OK)
+        if (rc == ASKDOCS_OK) {
+            askdocs_answer_sentence *as = &sents[n_sents_out++];
+            as->start = (int)out.len;
             rc = append_marked(&out, body.data, body.len, kept, nk);
+            as->end = (int)out.len;
+            as->supported = nk > 0;
+            as->n_cites = ASKDOCS_MIN(nk, (int)(sizeof as->cites / sizeof as->cites[0]));
+            memcpy(as->cites, kept, (size_t)as->n_cites * sizeof *kept);
+        }
         if (rc != ASKDOCS_OK)
             goto cleanup;
         /* record citations and their best supporting passage sentence */
@@ -358,11 +452,16 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
             goto cleanup;
         }
         n_acc = 0;
+        n_sents_out = 0;
     } else {
         if (n_emitted == 1 && first_lp > 0 && first_lp <= out.len) {
             /* a one-item "list": drop its "1. " */
             memmove(out.data, out.data + first_lp, out.len - first_lp + 1);
             out.len -= first_lp;
+            for (int j = 0; j < n_sents_out; j++) {
+                sents[j].start = ASKDOCS_MAX(0, sents[j].start - (int)first_lp);
+                sents[j].end = ASKDOCS_MAX(0, sents[j].end - (int)first_lp);
+            }
         }
         text = askdocs_buf_take(&out);
         if (!text) {
@@ -383,6 +482,12 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
             cit[j].page = p->page;
             cit[j].span_start = acc[j].span_start;
             cit[j].span_end = acc[j].span_end;
+            if (p->text) {
+                cit[j].span_char_start = n_chars(p->text, (size_t)acc[j].span_start);
+                cit[j].span_char_end = cit[j].span_char_start +
+                                       n_chars(p->text + acc[j].span_start,
+                                               (size_t)(acc[j].span_end - acc[j].span_start));
+            }
             cit[j].doc = askdocs_strdup(p->doc ? p->doc : "");
             cit[j].heading = p->heading ? askdocs_strdup(p->heading) : NULL;
             cit[j].text = askdocs_strndup(p->text ? p->text : "", gen_passage_len(p));
@@ -397,6 +502,11 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
     a->text = text;
     a->citations = cit;
     a->n_citations = n_acc;
+    if (n_sents_out) {
+        a->sentences = sents;
+        a->n_sentences = n_sents_out;
+        sents = NULL;
+    }
     text = NULL;
     cit = NULL;
     if (st)
@@ -404,6 +514,7 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
 
 cleanup:
     askdocs_free(text);
+    askdocs_free(sents);
     gen_tokset_free(&T);
     if (pv)
         for (int i = 0; i < n; i++)

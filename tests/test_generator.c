@@ -677,6 +677,7 @@ static void test_model(const char *model)
         }
         p.n_ctx = 768;
         p.max_answer_tokens = 32;
+        p.compress_tokens = -1; /* whole passages: the budget must cut */
         rc = askdocs_generator_open(&p, &g, err, sizeof err);
         CHECK(rc == ASKDOCS_OK, "open with n_ctx 768");
         if (g) {
