@@ -36,3 +36,50 @@ class Runner:
                            env=self.env, timeout=timeout)
         return p.returncode, p.stdout.decode("utf-8", "replace"), \
             p.stderr.decode("utf-8", "replace")
+
+
+# ---------------------------------------------- servers on 127.0.0.1
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_in_thread(server):
+    """Run a socketserver (e.g. http.server.ThreadingHTTPServer) on a daemon
+    thread; stop it with server.shutdown() and server.server_close()."""
+    import threading
+    th = threading.Thread(target=server.serve_forever, daemon=True)
+    th.start()
+    return th
+
+
+def wait_http(url, timeout=120, proc=None):
+    """Poll GET url until it answers 200. False on timeout or when proc (a
+    subprocess.Popen) has exited."""
+    import time
+    import urllib.error
+    import urllib.request
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def sanitizer_report(text):
+    """The first line of an ASan/UBSan/LSan report in text, else ''."""
+    for line in text.splitlines():
+        if ("ERROR: AddressSanitizer" in line or
+                "ERROR: LeakSanitizer" in line or "runtime error:" in line):
+            return line
+    return ""
