@@ -174,7 +174,7 @@ static const conf_key keys[] = {
      "model|extractive|thorough",
      "model = one pass; extractive = the best supporting sentences, no "
      "model; thorough = a rationale from each passage, then the answer"},
-    {"generate", "min_similarity", K_DOUBLE, OFF(min_similarity), 0, 1, "0.9",
+    {"generate", "min_similarity", K_DOUBLE, OFF(min_similarity), 0, 1, "0.92",
      NULL, "embedding cosine that also makes a sentence supported when it "
      "shares half of min_support with a passage sentence; 0 = words only"},
     {"generate", "compress_tokens", K_INT, OFF(compress_tokens), -1, 100000,

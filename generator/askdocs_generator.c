@@ -174,7 +174,7 @@ askdocs_generator_params askdocs_generator_default_params(void)
     p.max_queue = GEN_DEFAULT_QUEUE;
     p.compress_tokens = GEN_DEFAULT_COMPRESS;
     p.thorough_passages = GEN_DEFAULT_THOROUGH;
-    p.min_similarity = 0.9;
+    p.min_similarity = 0.92;
     return p;
 }
 
@@ -462,7 +462,7 @@ askdocs_rc askdocs_generator_open(const askdocs_generator_params *pin, askdocs_g
     if (p.thorough_passages > ASKDOCS_GEN_MAX_PASSAGES)
         p.thorough_passages = ASKDOCS_GEN_MAX_PASSAGES;
     if (p.min_similarity <= 0)
-        p.min_similarity = 0.9;
+        p.min_similarity = 0.92;
     if (p.remote_ctx <= 0)
         p.remote_ctx = GEN_DEFAULT_REMOTE_CTX;
     if ((int)p.mode < 0 || p.mode > ASKDOCS_ANSWER_THOROUGH) {
@@ -1037,7 +1037,17 @@ static int run_piece(gen_run *r, const char *piece, size_t pl)
     }
     upto = askdocs_utf8_floor(d->data, d->len - stop_prefix_tail(d->data, d->len));
     if (upto > r->sent) {
-        emit(r->st, d->data + r->sent, upto - r->sent);
+        /* a model may start a sequence and not finish it: the callback
+         * gets valid UTF-8 only (U+FFFD in place of broken bytes) */
+        if (askdocs_utf8_valid(d->data + r->sent, upto - r->sent)) {
+            emit(r->st, d->data + r->sent, upto - r->sent);
+        } else {
+            size_t cl = 0;
+            char *c = askdocs_utf8_clean(d->data + r->sent, upto - r->sent, &cl);
+            if (c)
+                emit(r->st, c, cl);
+            askdocs_free(c);
+        }
         r->sent = upto;
     }
     if (r->st->stop) {

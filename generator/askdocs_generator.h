@@ -185,7 +185,7 @@ typedef struct askdocs_generator_params {
     int embed_dim;            /* dimension of embed's vectors */
     double min_similarity;    /* cosine at which a sentence that shares at
                                  least half of min_support with a passage
-                                 sentence is supported by it; 0 = 0.9 */
+                                 sentence is supported by it; 0 = 0.92 */
 } askdocs_generator_params;
 
 /* Defaults: every field as its "0 means" comment says, min_support 0.35. */

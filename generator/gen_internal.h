@@ -116,7 +116,7 @@ typedef struct gen_sim {
     askdocs_embed_fn fn;
     void *user;
     int dim;
-    double min_similarity; /* <= 0 = 0.9 */
+    double min_similarity; /* <= 0 = 0.92 */
 } gen_sim;
 
 /* Verify the citations of draft[0..draft_len) against passages[0..n) and fill

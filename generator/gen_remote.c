@@ -116,6 +116,8 @@ typedef struct call_state {
     int finished;           /* finish_reason seen */
     int finish_length;
     int done;               /* "[DONE]" seen */
+    int n_events;           /* SSE events with data */
+    char ctype[64];         /* Content-Type of the reply, cut */
     int cancelled;          /* on_piece asked to stop */
     int delivered;          /* something was passed to on_piece */
     double ttft_ms;
@@ -296,6 +298,7 @@ static int handle_event(call_state *cs, const char *d, size_t n)
     int rc;
     if (n == 0)
         return 0;
+    cs->n_events++;
     if (n == 6 && memcmp(d, "[DONE]", 6) == 0) {
         cs->done = 1;
         return 0;
@@ -396,14 +399,19 @@ static int finish_body(call_state *cs)
         }
         if (cs->data.len > 0 && sse_line(cs, "", 0) != 0)
             return -1;
+        if (cs->kind == BODY_UNKNOWN)
+            return fail(cs, ASKDOCS_ERR_NETWORK,
+                        "chat server at %s: an empty reply", cs->r->shown);
+        if (cs->n_events == 0)
+            return fail(cs, ASKDOCS_ERR_NETWORK,
+                        "chat server at %s: the reply is not an event stream "
+                        "of chat chunks (Content-Type: %s)",
+                        cs->r->shown, cs->ctype[0] ? cs->ctype : "none");
         if (!cs->done && !cs->finished)
             return fail(cs, ASKDOCS_ERR_NETWORK,
                         "chat server at %s: the stream ended before the "
-                        "reply was complete (%s)",
-                        cs->r->shown,
-                        cs->got_bytes == 0 || cs->kind == BODY_UNKNOWN
-                            ? "empty reply"
-                            : "no finish_reason nor [DONE]");
+                        "reply was complete (no finish_reason nor [DONE])",
+                        cs->r->shown);
         return 0;
     }
     if (cs->kind == BODY_JSON) {
@@ -436,6 +444,9 @@ static void pick_kind(call_state *cs, const char *p, size_t n)
         return;
     }
     curl_easy_getinfo(cs->r->curl, CURLINFO_CONTENT_TYPE, &ct);
+    if (ct)
+        shown_text(cs->ctype, sizeof(cs->ctype), ct, strlen(ct),
+                   sizeof(cs->ctype) - 1);
     if (ct && strcasestr(ct, "event-stream")) {
         cs->kind = BODY_SSE;
         return;
@@ -485,8 +496,11 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *user)
         }
         return n;
     default:
-        /* 0 makes curl stop with CURLE_WRITE_ERROR */
-        return sse_feed(cs, p, n) == 0 ? n : 0;
+        if (sse_feed(cs, p, n) != 0)
+            return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+        /* time spent in on_piece (a slow reader) is no server silence */
+        cs->last_rx_ms = askdocs_now_ms();
+        return n;
     }
 }
 
@@ -959,6 +973,8 @@ askdocs_rc gen_remote_chat(gen_remote *r, const char *system, const char *user,
         cs.read_timeout = 0;
         cs.err_body_full = 0;
         cs.last_cr = 0;
+        cs.n_events = 0;
+        cs.ctype[0] = '\0';
         askdocs_buf_reset(&cs.line);
         askdocs_buf_reset(&cs.data);
         askdocs_buf_reset(&cs.body);

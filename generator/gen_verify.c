@@ -171,50 +171,62 @@ askdocs_rc gen_verify(const char *draft, size_t draft_len, const askdocs_passage
                          st);
 }
 
-/* Index of the sentence of pv with the highest overlap with T (-1 if none). */
-static int best_sentence(const pview *pv, const gen_tokset *T, double *ov_out)
-{
-    int best = -1;
-    double bo = -1;
-    for (int q = 0; q < pv->n_sents; q++) {
-        double ov = gen_overlap(T, &pv->stoks[q]);
-        if (ov > bo) {
-            bo = ov;
-            best = q;
-        }
-    }
-    if (ov_out)
-        *ov_out = bo;
-    return best;
-}
+#define GEN_SIM_SENTS 8 /* passage sentences compared by similarity */
 
-/* Cosine of the sentence core[0..n) with the passage sentence of pv that
- * shares most tokens with it (-1 when it cannot be computed). */
+/* Highest cosine of the sentence core[0..n) with the passage sentences of
+ * pv that share most tokens with it (at most GEN_SIM_SENTS; -1 when it
+ * cannot be computed). */
 static double sim_support(const gen_sim *sim, const char *core, size_t n, const pview *pv,
                           const gen_tokset *T)
 {
     float *v = NULL;
-    char *a = NULL, *b = NULL;
-    double cos = -1;
-    int q = best_sentence(pv, T, NULL);
-    if (!sim || !sim->fn || sim->dim <= 0 || q < 0)
+    char *texts[GEN_SIM_SENTS + 1];
+    double ovs[GEN_SIM_SENTS];
+    int idx[GEN_SIM_SENTS], k = 0;
+    double best = -1;
+    memset(texts, 0, sizeof texts);
+    if (!sim || !sim->fn || sim->dim <= 0 || pv->n_sents == 0)
         return -1;
-    a = askdocs_strndup(core, n);
-    b = askdocs_strndup(pv->text + pv->sents[q].start,
-                        (size_t)(pv->sents[q].end - pv->sents[q].start));
-    v = askdocs_malloc(2 * (size_t)sim->dim * sizeof *v);
-    if (a && b && v) {
-        const char *texts[2] = { a, b };
-        if (sim->fn(sim->user, texts, 2, v) == 0) {
-            cos = 0;
-            for (int i = 0; i < sim->dim; i++)
-                cos += (double)v[i] * v[sim->dim + i];
+    /* the passage sentences with the highest overlap, ties in order */
+    for (int q = 0; q < pv->n_sents; q++) {
+        double ov = gen_overlap(T, &pv->stoks[q]);
+        int at = k < GEN_SIM_SENTS ? k : GEN_SIM_SENTS - 1;
+        if (k == GEN_SIM_SENTS && ov <= ovs[at])
+            continue;
+        while (at > 0 && ovs[at - 1] < ov) {
+            ovs[at] = ovs[at - 1];
+            idx[at] = idx[at - 1];
+            at--;
         }
+        ovs[at] = ov;
+        idx[at] = q;
+        if (k < GEN_SIM_SENTS)
+            k++;
     }
-    askdocs_free(a);
-    askdocs_free(b);
+    texts[0] = askdocs_strndup(core, n);
+    if (!texts[0])
+        goto cleanup;
+    for (int j = 0; j < k; j++) {
+        texts[j + 1] = askdocs_strndup(pv->text + pv->sents[idx[j]].start,
+                                       (size_t)(pv->sents[idx[j]].end - pv->sents[idx[j]].start));
+        if (!texts[j + 1])
+            goto cleanup;
+    }
+    v = askdocs_malloc((size_t)(k + 1) * (size_t)sim->dim * sizeof *v);
+    if (!v || sim->fn(sim->user, (const char *const *)texts, k + 1, v) != 0)
+        goto cleanup;
+    for (int j = 1; j <= k; j++) {
+        double cos = 0;
+        for (int i = 0; i < sim->dim; i++)
+            cos += (double)v[i] * v[(size_t)j * (size_t)sim->dim + (size_t)i];
+        if (cos > best)
+            best = cos;
+    }
+cleanup:
+    for (int j = 0; j <= k; j++)
+        askdocs_free(texts[j]);
     askdocs_free(v);
-    return cos;
+    return best;
 }
 
 /* Code points in s[0..n). */
@@ -247,7 +259,7 @@ askdocs_rc gen_verify_ex(const char *draft, size_t draft_len, const askdocs_pass
     char *text = NULL;
     size_t prev_end = 0, first_lp = 0;
     int n_emitted = 0;
-    double min_sim = sim && sim->min_similarity > 0 ? sim->min_similarity : 0.9;
+    double min_sim = sim && sim->min_similarity > 0 ? sim->min_similarity : 0.92;
 
     askdocs_buf_init(&out, ASKDOCS_GEN_MAX_ANSWER_BYTES + 1024);
     askdocs_buf_init(&body, ASKDOCS_GEN_MAX_ANSWER_BYTES + 1024);

@@ -212,7 +212,7 @@ static void check_answer(const family *f, askdocs_generator *g, const char *what
     /* askdocs_token_cb promises UTF-8 pieces, but the generator streams
      * what the model wrote: a token that starts a character the next one
      * does not finish comes out as invalid bytes */
-    NOTE(!s.split_utf8, "%s %s: %d streamed pieces, not all valid UTF-8", f->arch, what,
+    CHECK(!s.split_utf8, "%s %s: %d streamed pieces, not all valid UTF-8", f->arch, what,
          s.pieces);
     /* the draft is the text as streamed (invalid bytes replaced) */
     streamed = askdocs_utf8_clean(s.text.data ? s.text.data : "", s.text.len, NULL);

@@ -1,8 +1,9 @@
 /*
  * test_generator.c - tests of the generator module.
  *
- *   test_generator [MODEL_GGUF]            unit checks, then (with a model)
+ *   test_generator [MODEL_GGUF [EMBED_GGUF]] unit checks, then (with a model)
  *                                          checks against the real model
+ *                                          (with EMBED_GGUF: similarity checks)
  *   test_generator MODEL_GGUF --bench [T]  prints ttft and generation tokens/s
  *                                          for a ~1000-token prompt (T threads,
  *                                          default 2)
@@ -11,11 +12,14 @@
  * as skipped). A model path that cannot be loaded is a failure. Exit status
  * is nonzero when any check fails.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "askdocs_generator.h"
+#include "askdocs_indexer.h"
 #include "gen_internal.h"
 
 static int n_fail, n_ok;
@@ -695,6 +699,398 @@ static void test_model(const char *model)
     }
 }
 
+
+/* ------------------------------------------------- sentences, spans, similarity */
+
+static int cos_embed(void *user, const char *const *texts, int n, float *out)
+{
+    return idx_embedder_embed(user, texts, n, 1, out) == ASKDOCS_OK ? 0 : 1;
+}
+
+static void test_sentences_spans(const char *embed_model)
+{
+    askdocs_passage kp[2];
+    askdocs_answer a;
+    gen_verify_stats st;
+    askdocs_rc rc;
+    /* 본 계약의 해지 통지 기간은 90일입니다. [2] */
+    const char *d = "\xEB\xB3\xB8 \xEA\xB3\x84\xEC\x95\xBD\xEC\x9D\x98 \xED\x95\xB4\xEC\xA7\x80 "
+                    "\xED\x86\xB5\xEC\xA7\x80 \xEA\xB8\xB0\xEA\xB0\x84\xEC\x9D\x80 90\xEC\x9D\xBC"
+                    "\xEC\x9E\x85\xEB\x8B\x88\xEB\x8B\xA4. [2] The moon is made of cheese.";
+    set_passage(&kp[0], "hr/parking-ko.pdf", NULL, 1, 5, K_PARKING);
+    set_passage(&kp[1], "legal/contract-ko.pdf", "Contract > Termination", 2, 6, K_NOTICE);
+    memset(&a, 0, sizeof a);
+    rc = gen_verify_ex(d, strlen(d), kp, NULL, 2, 0.35, 0, 1, NULL, &a, &st);
+    CHECK(rc == ASKDOCS_OK && a.n_sentences == 2, "answer sentences recorded (%d)",
+          a.n_sentences);
+    if (rc == ASKDOCS_OK && a.n_sentences == 2) {
+        CHECK(a.sentences[0].supported && a.sentences[0].n_cites == 1 &&
+                  a.sentences[0].cites[0] == 2 && a.sentences[0].start == 0,
+              "first sentence supported by [2]");
+        CHECK(!a.sentences[1].supported && a.sentences[1].n_cites == 0 &&
+                  strncmp(a.text + a.sentences[1].start, "The moon", 8) == 0 &&
+                  a.sentences[1].end == (int)strlen(a.text),
+              "second sentence marked unsupported, offsets right: \"%.*s\"",
+              a.sentences[1].end - a.sentences[1].start, a.text + a.sentences[1].start);
+    }
+    if (rc == ASKDOCS_OK && a.n_citations == 1) {
+        const askdocs_citation *c = &a.citations[0];
+        int chars = 0;
+        for (int i = 0; i < c->span_start; i++)
+            chars += ((unsigned char)c->text[i] & 0xC0) != 0x80;
+        CHECK(c->span_char_start == chars && c->span_char_end > c->span_char_start &&
+                  c->span_char_end - c->span_char_start < c->span_end - c->span_start,
+              "character offsets of the span: %d..%d (bytes %d..%d)", c->span_char_start,
+              c->span_char_end, c->span_start, c->span_end);
+    } else {
+        CHECK(0, "one citation expected, got %d", a.n_citations);
+    }
+    askdocs_free(a.text);
+    askdocs_free(a.sentences);
+    for (int i = 0; i < a.n_citations; i++) {
+        askdocs_free(a.citations[i].doc);
+        askdocs_free(a.citations[i].heading);
+        askdocs_free(a.citations[i].text);
+    }
+    askdocs_free(a.citations);
+
+    if (!embed_model || !*embed_model) {
+        printf("-- similarity checks SKIPPED (no embedding model given)\n");
+        return;
+    }
+    {
+        idx_embedder_params ep = idx_embedder_default_params();
+        idx_embedder *e = NULL;
+        char err[256];
+        gen_sim sim;
+        askdocs_passage ps[3];
+        /* a paraphrase of passage 1 sharing few of its words, and a sentence
+         * on the same topic that contradicts it, sharing as many (cosines
+         * with the passage sentence: 0.944 and 0.902 with e5-small) */
+        const char *para = "Guests must sign in at reception and get a permit to park.";
+        const char *wrong = "Visitors may park anywhere at weekends without registering.";
+        ep.model_path = embed_model;
+        ep.n_threads = 2;
+        rc = idx_embedder_open(&ep, &e, err, sizeof err);
+        CHECK(rc == ASKDOCS_OK, "embedding model: %s", rc == ASKDOCS_OK ? "ok" : err);
+        if (!e)
+            return;
+        en_passages(ps);
+        sim.fn = cos_embed;
+        sim.user = e;
+        sim.dim = idx_embedder_dim(e);
+        sim.min_similarity = 0; /* the default */
+        for (int k = 0; k < 2; k++) {
+            const char *sent = k == 0 ? para : wrong;
+            askdocs_answer b, c;
+            double lex = gen_support(sent, ps[0].text);
+            memset(&b, 0, sizeof b);
+            memset(&c, 0, sizeof c);
+            rc = gen_verify_ex(sent, strlen(sent), ps, NULL, 3, 0.35, 0, 0, NULL, &b, NULL);
+            if (rc == ASKDOCS_OK)
+                rc = gen_verify_ex(sent, strlen(sent), ps, NULL, 3, 0.35, 0, 0, &sim, &c, &st);
+            if (k == 0) {
+                CHECK(rc == ASKDOCS_OK && b.refused && !c.refused && c.n_citations == 1 &&
+                          c.citations[0].n == 1 && st.n_sim_supported == 1,
+                      "a paraphrase (word share %.2f) is supported through similarity only "
+                      "(refused %d/%d, citations %d, by similarity %d)", lex, b.refused, c.refused,
+                      c.n_citations, st.n_sim_supported);
+            } else {
+                CHECK(rc == ASKDOCS_OK && b.refused && c.refused,
+                      "a sentence contradicting its topic passage (word share %.2f) stays "
+                      "unsupported with similarity", lex);
+            }
+            for (int z = 0; z < 2; z++) {
+                askdocs_answer *x = z ? &c : &b;
+                askdocs_free(x->text);
+                askdocs_free(x->sentences);
+                for (int i = 0; i < x->n_citations; i++) {
+                    askdocs_free(x->citations[i].doc);
+                    askdocs_free(x->citations[i].heading);
+                    askdocs_free(x->citations[i].text);
+                }
+                askdocs_free(x->citations);
+            }
+        }
+        idx_embedder_free(e);
+    }
+}
+
+/* ------------------------------------------------- concurrency, cancel, modes */
+
+typedef struct ask_job {
+    askdocs_generator *g;
+    const char *q;
+    const askdocs_passage *ps;
+    int n;
+    int hold_ms;            /* sleep in the callback: hold the slot */
+    int cancel_after;       /* cancelled() says yes after this many pieces */
+    int always_cancel;
+    int pieces;
+    askdocs_rc rc;
+    askdocs_answer *a;
+    char err[256];
+} ask_job;
+
+static int job_cb(const char *piece, size_t len, void *user)
+{
+    ask_job *j = user;
+    (void)piece;
+    (void)len;
+    j->pieces++;
+    if (j->hold_ms)
+        usleep((useconds_t)j->hold_ms * 1000);
+    return 0;
+}
+
+static int job_cancelled(void *user)
+{
+    ask_job *j = user;
+    return j->always_cancel || (j->cancel_after > 0 && j->pieces >= j->cancel_after);
+}
+
+static void *job_run(void *arg)
+{
+    ask_job *j = arg;
+    askdocs_ask_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.question = j->q;
+    rq.passages = j->ps;
+    rq.n = j->n;
+    rq.cb = job_cb;
+    rq.user = j;
+    rq.cancelled = job_cancelled;
+    j->rc = askdocs_generator_ask(j->g, &rq, &j->a);
+    if (j->rc != ASKDOCS_OK)
+        snprintf(j->err, sizeof j->err, "%s", askdocs_generator_errmsg(j->g));
+    return NULL;
+}
+
+static void test_concurrency(const char *model)
+{
+    static const char *const qs[3] = { "What is the notice period for termination?",
+                                       "Where may employees park?",
+                                       "Who approves annual leave requests?" };
+    askdocs_generator_params p = askdocs_generator_default_params();
+    askdocs_generator *g1 = NULL, *g2 = NULL;
+    askdocs_passage ps[3];
+    char *serial[3] = { NULL, NULL, NULL };
+    ask_job jobs[3];
+    pthread_t th[3];
+    char err[256];
+    askdocs_rc rc;
+
+    printf("-- concurrency: one model, several questions\n");
+    en_passages(ps);
+    p.model_path = model;
+    p.n_threads = 2;
+    p.max_answer_tokens = 40;
+    rc = askdocs_generator_open(&p, &g1, err, sizeof err);
+    CHECK(rc == ASKDOCS_OK, "open one slot: %s", rc == ASKDOCS_OK ? "ok" : err);
+    p.n_parallel = 2;
+    rc = askdocs_generator_open(&p, &g2, err, sizeof err);
+    CHECK(rc == ASKDOCS_OK, "open two slots: %s", rc == ASKDOCS_OK ? "ok" : err);
+    if (!g1 || !g2)
+        goto cleanup;
+    for (int i = 0; i < 3; i++) {
+        askdocs_answer *a = NULL;
+        rc = askdocs_generator_answer(g1, qs[i], ps, 3, NULL, NULL, &a);
+        if (rc == ASKDOCS_OK)
+            serial[i] = askdocs_strdup(a->text);
+        askdocs_answer_free(a);
+    }
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < 3; i++) {
+        jobs[i].g = g2;
+        jobs[i].q = qs[i];
+        jobs[i].ps = ps;
+        jobs[i].n = 3;
+        pthread_create(&th[i], NULL, job_run, &jobs[i]);
+    }
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 3; i++) {
+        CHECK(jobs[i].rc == ASKDOCS_OK && jobs[i].a && serial[i] &&
+                  strcmp(jobs[i].a->text, serial[i]) == 0,
+              "concurrent question %d answered as when alone (queue %.0f ms): %s", i + 1,
+              jobs[i].a ? jobs[i].a->queue_ms : -1.0,
+              jobs[i].rc == ASKDOCS_OK ? jobs[i].a->text : jobs[i].err);
+    }
+    {
+        int waited = 0;
+        for (int i = 0; i < 3; i++)
+            waited += jobs[i].a && jobs[i].a->queue_ms > 1;
+        CHECK(waited >= 1, "with 2 slots and 3 questions, %d waited for a slot", waited);
+    }
+    for (int i = 0; i < 3; i++) {
+        askdocs_answer_free(jobs[i].a);
+        jobs[i].a = NULL;
+    }
+
+    /* a bounded queue: 1 slot busy, 1 waiting (max_queue 1): the next is
+     * refused at once; cancelling a waiting question frees its place */
+    askdocs_generator_free(g2);
+    g2 = NULL;
+    p.n_parallel = 1;
+    p.max_queue = 1;
+    p.max_answer_tokens = 8;
+    rc = askdocs_generator_open(&p, &g2, err, sizeof err);
+    if (rc == ASKDOCS_OK) {
+        askdocs_answer *a = NULL;
+        double t0;
+        memset(jobs, 0, sizeof jobs);
+        for (int i = 0; i < 3; i++) {
+            jobs[i].g = g2;
+            jobs[i].q = qs[i];
+            jobs[i].ps = ps;
+            jobs[i].n = 3;
+        }
+        jobs[0].hold_ms = 250; /* about 2 s in the slot */
+        jobs[1].always_cancel = 0;
+        pthread_create(&th[0], NULL, job_run, &jobs[0]);
+        while (jobs[0].pieces == 0)
+            usleep(10000);
+        pthread_create(&th[1], NULL, job_run, &jobs[1]);
+        usleep(200000);
+        rc = askdocs_generator_answer(g2, qs[2], ps, 3, NULL, NULL, &a);
+        CHECK(rc == ASKDOCS_ERR_BUSY && !a &&
+                  strstr(askdocs_generator_errmsg(g2), "busy") != NULL,
+              "queue full: refused as busy (%s)", askdocs_generator_errmsg(g2));
+        askdocs_answer_free(a);
+        pthread_join(th[0], NULL);
+        pthread_join(th[1], NULL);
+        CHECK(jobs[0].rc == ASKDOCS_OK && jobs[1].rc == ASKDOCS_OK && jobs[1].a &&
+                  jobs[1].a->queue_ms > 100,
+              "the slot holder and the waiting question both answered (waited %.0f ms)",
+              jobs[1].a ? jobs[1].a->queue_ms : -1.0);
+        for (int i = 0; i < 2; i++) {
+            askdocs_answer_free(jobs[i].a);
+            jobs[i].a = NULL;
+        }
+        /* cancelled while waiting */
+        memset(jobs, 0, sizeof jobs);
+        for (int i = 0; i < 2; i++) {
+            jobs[i].g = g2;
+            jobs[i].q = qs[i];
+            jobs[i].ps = ps;
+            jobs[i].n = 3;
+        }
+        jobs[0].hold_ms = 250;
+        jobs[1].always_cancel = 1;
+        pthread_create(&th[0], NULL, job_run, &jobs[0]);
+        while (jobs[0].pieces == 0)
+            usleep(10000);
+        t0 = askdocs_now_ms();
+        job_run(&jobs[1]);
+        CHECK(jobs[1].rc == ASKDOCS_ERR_ABORTED && askdocs_now_ms() - t0 < 1000,
+              "a question cancelled while waiting returns at once: %s", jobs[1].err);
+        pthread_join(th[0], NULL);
+        askdocs_answer_free(jobs[0].a);
+        askdocs_answer_free(jobs[1].a);
+
+        /* cancelled while generating: the client goes after 2 pieces */
+        memset(jobs, 0, sizeof jobs);
+        jobs[0].g = g1;
+        jobs[0].q = qs[0];
+        jobs[0].ps = ps;
+        jobs[0].n = 3;
+        jobs[0].cancel_after = 2;
+        job_run(&jobs[0]);
+        CHECK(jobs[0].rc == ASKDOCS_OK && jobs[0].a && jobs[0].a->cancelled &&
+                  jobs[0].a->n_gen_tokens <= 3,
+              "client gone after 2 pieces: stopped (cancelled %d, %d tokens)",
+              jobs[0].a ? jobs[0].a->cancelled : -1, jobs[0].a ? jobs[0].a->n_gen_tokens : -1);
+        askdocs_answer_free(jobs[0].a);
+    }
+cleanup:
+    for (int i = 0; i < 3; i++)
+        askdocs_free(serial[i]);
+    askdocs_generator_free(g1);
+    askdocs_generator_free(g2);
+}
+
+static void test_modes(const char *model)
+{
+    askdocs_generator_params p = askdocs_generator_default_params();
+    askdocs_generator *g = NULL;
+    askdocs_passage ps[3], lp[1];
+    askdocs_ask_request rq;
+    askdocs_answer *a = NULL, *b = NULL;
+    static char longp[9000];
+    char err[256];
+    askdocs_rc rc;
+    size_t o = 0;
+    int found = 0;
+
+    printf("-- answer modes and evidence compression\n");
+    p.model_path = model;
+    p.n_threads = 2;
+    p.max_answer_tokens = 64;
+    rc = askdocs_generator_open(&p, &g, err, sizeof err);
+    CHECK(rc == ASKDOCS_OK, "open: %s", rc == ASKDOCS_OK ? "ok" : err);
+    if (!g)
+        return;
+    en_passages(ps);
+    memset(&rq, 0, sizeof rq);
+    rq.question = "What is the notice period for termination?";
+    rq.passages = ps;
+    rq.n = 3;
+    rq.mode = ASKDOCS_ANSWER_THOROUGH;
+    rc = askdocs_generator_ask(g, &rq, &a);
+    CHECK(rc == ASKDOCS_OK && a && a->mode == ASKDOCS_ANSWER_THOROUGH,
+          "thorough answer: %s", rc == ASKDOCS_OK ? "ok" : askdocs_generator_errmsg(g));
+    if (a) {
+        print_answer(a);
+        for (int i = 0; i < a->n_citations; i++)
+            found |= a->citations[i].n == 2;
+        CHECK(!a->refused && a->n_rationales >= 1 && found && bad_markers(a->text, ps, 3, 0.35) == 0,
+              "thorough: %d rationale(s), cites passage 2, every marker verified",
+              a->n_rationales);
+    }
+    askdocs_answer_free(a);
+    a = NULL;
+    rq.mode = ASKDOCS_ANSWER_EXTRACTIVE;
+    rc = askdocs_generator_ask(g, &rq, &a);
+    CHECK(rc == ASKDOCS_OK && a && a->mode == ASKDOCS_ANSWER_EXTRACTIVE &&
+              a->n_gen_tokens == 0 && a->n_citations >= 1 && a->citations[0].n == 2,
+          "extractive on request with a model loaded: no generation, cites [2]");
+    askdocs_answer_free(a);
+    a = NULL;
+
+    /* compression: the answer sits in the middle of a long passage */
+    while (o + 200 < sizeof longp / 2)
+        o += (size_t)snprintf(longp + o, sizeof longp - o,
+                              "Section %zu describes the invoicing schedule of the supplier. ",
+                              o / 60);
+    o += (size_t)snprintf(longp + o, sizeof longp - o, "%s ", P_NOTICE);
+    while (o + 200 < sizeof longp)
+        o += (size_t)snprintf(longp + o, sizeof longp - o,
+                              "Clause %zu sets out the reporting duties of the auditor. ", o / 60);
+    set_passage(&lp[0], "legal/long.pdf", "Agreement", 4, 77, longp);
+    rq.passages = lp;
+    rq.n = 1;
+    rq.mode = ASKDOCS_ANSWER_MODEL;
+    rc = askdocs_generator_ask(g, &rq, &a);
+    askdocs_generator_free(g);
+    g = NULL;
+    p.compress_tokens = -1;
+    if (askdocs_generator_open(&p, &g, err, sizeof err) == ASKDOCS_OK)
+        askdocs_generator_ask(g, &rq, &b);
+    CHECK(rc == ASKDOCS_OK && a && b && a->n_prompt_tokens < b->n_prompt_tokens / 3 &&
+              a->n_prompt_tokens < 600,
+          "a long passage is compressed: %d prompt tokens instead of %d",
+          a ? a->n_prompt_tokens : -1, b ? b->n_prompt_tokens : -1);
+    if (a) {
+        print_answer(a);
+        CHECK(!a->refused && a->n_citations == 1 && a->citations[0].chunk_id == 77 &&
+                  strstr(a->citations[0].text + a->citations[0].span_start, "ninety") != NULL,
+              "answer from the compressed passage cites the notice sentence");
+    }
+    askdocs_answer_free(a);
+    askdocs_answer_free(b);
+    askdocs_generator_free(g);
+}
+
 /* ------------------------------------------------------------ bench */
 
 static int bench(const char *model, int threads)
@@ -770,8 +1166,12 @@ int main(int argc, char **argv)
     test_verify();
     test_extractive();
     test_oom();
-    if (model && *model)
+    test_sentences_spans(argc > 2 && strcmp(argv[2], "--bench") != 0 ? argv[2] : NULL);
+    if (model && *model) {
         test_model(model);
+        test_concurrency(model);
+        test_modes(model);
+    }
     else
         printf("-- real model checks SKIPPED (no model path given)\n");
     printf("%d checks passed, %d failed\n", n_ok, n_fail);
