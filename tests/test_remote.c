@@ -6,7 +6,8 @@
  *               [--retries N] [--backoff MS] [--connect-timeout MS]
  *               [--read-timeout MS] [--total-timeout MS] [--max-tokens N]
  *               [--temperature T] [--stop S]... [--stop-after N]
- *               [--no-system] [--user TEXT] [--fail-alloc N]
+ *               [--no-system] [--user TEXT] [--piece-delay MS]
+ *               [--fail-alloc N]
  *
  * Asks "What is the capital of France?" (or --user TEXT) with the system
  * prompt "Reply with one short sentence." (none with --no-system), prints each piece to stdout as it arrives, then one
@@ -17,12 +18,14 @@
  *    "last_piece_ms", "elapsed_ms", "stage" ("create" or "chat")}
  * --retries 0 means no retry (the library's 0 means its default).
  * --stop-after N returns nonzero from the piece callback at the N-th piece.
+ * --piece-delay MS sleeps in the piece callback (a slow reader).
  * --fail-alloc N makes the (N+1)-th askdocs allocation fail.
  * Exit status 0 whatever the call returned (the JSON says), 2 on bad usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -34,6 +37,7 @@
 typedef struct piece_state {
     int n_pieces;
     int stop_after;       /* 0 = never */
+    long delay_ms;        /* a slow reader: sleep in each piece */
     int all_utf8;
     size_t bytes;
     double t0, first_ms, last_ms;
@@ -52,6 +56,10 @@ static int on_piece(const char *s, size_t n, void *user)
         ps->all_utf8 = 0;
     fwrite(s, 1, n, stdout);
     fflush(stdout);
+    if (ps->delay_ms > 0) {
+        struct timespec ts = {ps->delay_ms / 1000, (ps->delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     return ps->stop_after > 0 && ps->n_pieces >= ps->stop_after;
 }
 
@@ -62,7 +70,7 @@ static void usage(void)
             "[--insecure] [--retries N] [--backoff MS] [--connect-timeout MS] "
             "[--read-timeout MS] [--total-timeout MS] [--max-tokens N] "
             "[--temperature T] [--stop S]... [--stop-after N] [--no-system] "
-            "[--user TEXT] [--fail-alloc N]\n");
+            "[--user TEXT] [--piece-delay MS] [--fail-alloc N]\n");
 }
 
 int main(int argc, char **argv)
@@ -133,6 +141,8 @@ int main(int argc, char **argv)
             stop[n_stop++] = v;
         else if (strcmp(a, "--stop-after") == 0)
             ps.stop_after = atoi(v);
+        else if (strcmp(a, "--piece-delay") == 0)
+            ps.delay_ms = atol(v);
         else if (strcmp(a, "--fail-alloc") == 0)
             fail_alloc = atol(v);
         else {

@@ -14,7 +14,8 @@ program tests/test_remote.c, against real servers on 127.0.0.1:
             JSON fallback, garbage, an error event, a huge line, a reply past
             the answer cap, a truncated stream, what the request carries;
   timeouts  headers then silence, silence before any byte (retried), slow
-            but steady pieces (no timeout), the total limit;
+            but steady pieces (no timeout), a slow reader (no timeout), the
+            total limit;
   tls       an https stand-in with a self-signed certificate: refused by
             default, accepted with its CA file or --insecure, a name that does
             not match refused;
@@ -165,6 +166,11 @@ class StandInHandler(http.server.BaseHTTPRequestHandler):
         elif mode == "noise":
             self.reply(200, b"\x00\xff\xfe binary noise\nno fields here\n"
                        b"random: stuff\n\n\x7f\x01\n")
+        elif mode == "html":     # a web page where the API should be
+            self.reply(200, b"<html><body>Sign in</body></html>\n",
+                       ctype="text/html; charset=utf-8")
+        elif mode == "empty":
+            self.reply(200, b"")
         elif mode == "error":
             self.reply(200, sse([chunk("Par"), json.dumps(
                 {"error": {"message": "the model ran out of memory",
@@ -284,7 +290,7 @@ def brief(res):
 
 
 # ------------------------------------------------------------------ tests
-def llama_tests(c, base):
+def llama_tests(c, base, log_path):
     r = c.run(base, "--key", KEY)
     check(r.get("rc") == 0 and r.get("n_pieces", 0) >= 3 and
           "Paris" in r["text"] and r.get("attempts") == 1 and
@@ -319,6 +325,15 @@ def llama_tests(c, base):
           r.get("elapsed_ms", 1e9) < full.get("elapsed_ms", 0),
           "llama-server: the caller stops after 3 pieces, the call ends at "
           "once and returns ok", f"{brief(r)} full {full.get('elapsed_ms')}")
+    cancelled = False
+    for _ in range(20):   # the server notices the closed connection
+        with open(log_path, errors="replace") as f:
+            cancelled = "cancel task" in f.read()
+        if cancelled:
+            break
+        time.sleep(0.1)
+    check(cancelled, "llama-server: the aborted request's task is cancelled "
+          "(its log says 'cancel task')")
     r = c.run(base, "--key", KEY, "--max-tokens", "8")
     check(r.get("rc") == 0 and r.get("n_pieces", 0) > 0,
           "llama-server: still serving after the aborted stream", brief(r))
@@ -407,7 +422,10 @@ def stream_tests(c, srv):
           "a non-streamed JSON reply is read too", brief(r))
     for mode, rc, words in (
             ("garbage", 14, ("malformed stream", "not a JSON object")),
-            ("noise", 14, ("ended before the reply was complete",)),
+            ("noise", 14, ("not an event stream",
+                           "Content-Type: text/event-stream")),
+            ("html", 14, ("not an event stream", "Content-Type: text/html")),
+            ("empty", 14, ("an empty reply",)),
             ("error", 14, ("reported an error", "the model ran out of memory")),
             ("hugeline", 14, ("line longer than 1048576",)),
             ("hugeanswer", 4, ("passed 65536 bytes",)),
@@ -491,6 +509,11 @@ def timeout_tests(c, srv):
           r.get("last_piece_ms", 0) - r.get("first_piece_ms", 0) > 1200,
           "steady pieces over 1.5 s with a 1 s read timeout: no timeout, each "
           "piece passed on as it comes", brief(r))
+    r = c.run(f"{base}/slow/2/v1", "--read-timeout", "1000",
+              "--piece-delay", "1300")
+    check(r.get("rc") == 0 and r.get("n_pieces") == 2,
+          "a reader slower than the read timeout is no server silence",
+          brief(r))
     r = c.run(f"{base}/slow/20/v1", "--total-timeout", "1500")
     check(r.get("rc") == 14 and "imeout" in r.get("error", "") and
           0 < r.get("n_pieces", 0) < 20 and r.get("secs", 99) < 4.5,
@@ -578,7 +601,7 @@ def main():
         up = wait_http(f"http://127.0.0.1:{port}/health", 180, llama)
         check(up, "llama-server is up")
         if up:
-            llama_tests(c, f"http://127.0.0.1:{port}/v1")
+            llama_tests(c, f"http://127.0.0.1:{port}/v1", log.name)
             retry_tests(c, srv)
         else:
             log.flush()
