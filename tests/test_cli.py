@@ -320,6 +320,64 @@ def main():
         check(rc == 0 and rows and rows[0]["citations"] and
               any("ninety (90)" in c["text"] for c in rows[0]["citations"]),
               "extractive mode (no model) cites the passage", rows)
+
+        # --- answer structure: sentences, spans in bytes and characters
+        if rows and rows[0]["citations"]:
+            r = rows[0]
+            check(r.get("mode") == "extractive", "extractive answers say so", r.get("mode"))
+            sents = r.get("sentences", [])
+            check(sents and all(0 <= x["start"] < x["end"] <= len(r["answer"].encode())
+                                for x in sents) and
+                  all(x["supported"] == bool(x["cites"]) for x in sents),
+                  "answer sentences with byte ranges and their citations", sents)
+            for c in r["citations"]:
+                b = c["text"].encode()
+                span_b = b[c["span_start"]:c["span_end"]].decode()
+                span_c = c["text"][c["span_char_start"]:c["span_char_end"]]
+                check(span_b and span_b == span_c,
+                      "citation span in bytes and in characters is the same text",
+                      (span_b[:80], span_c[:80]))
+        # --answer-mode extractive with the model configured: no generation
+        rc, rows, err = a.jsonl("ask", "--data", data, "--answer-mode", "extractive",
+                                "--format", "jsonl", lines=[{"id": 1, "question": q1}])
+        check(rc == 0 and rows and rows[0].get("mode") == "extractive" and
+              rows[0].get("generated_tokens") == 0 and rows[0]["citations"],
+              "--answer-mode extractive answers without the model", rows)
+        rc, rows, err = a.jsonl("ask", "--data", data, "--answer-mode", "bogus",
+                                "--format", "jsonl", lines=[{"id": 1, "question": q1}])
+        check(rc == 2 and "mode" in err, "an unknown answer mode is a usage error",
+              (rc, err[-300:]))
+        # thorough: a rationale from each passage, then the answer
+        rc, rows, err = a.jsonl("ask", "--data", data, "--answer-mode", "thorough",
+                                "--format", "jsonl", lines=[{"id": 1, "question": q1}])
+        check(rc == 0 and rows and rows[0].get("mode") == "thorough" and
+              "rationales" in rows[0] and
+              (rows[0]["refused"] or (rows[0]["citations"] and rows[0]["rationales"] >= 1)),
+              "thorough mode answers (rationales counted, citations verified)",
+              rows[0] if rows else err[-800:])
+        if rows and not rows[0]["refused"]:
+            check(any("ninety (90)" in c["text"] for c in rows[0]["citations"]),
+                  "thorough mode cites the passage with the answer", rows[0]["citations"])
+
+        # --- the reader goes away: generation stops (no 384-token answer
+        # written into a closed pipe); -v logs the tokens made
+        p = subprocess.Popen([args.askdocs, "ask", "--data", data, "-v",
+                              "Summarize every obligation of each party in detail."],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        first = p.stdout.read(1)
+        p.stdout.close()
+        try:
+            _, err_b = p.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err_b = p.communicate()
+        err_s = err_b.decode(errors="replace")
+        gone = [l for l in err_s.splitlines() if "has gone" in l]
+        check(first and p.returncode == 0 and gone,
+              "a closed pipe stops the answer", (p.returncode, gone, err_s[-600:]))
+        if gone:
+            made = int(gone[0].rsplit("after", 1)[1].split()[0])
+            check(made < 60, "stopped within a few tokens of the reader leaving (%d)" % made)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
