@@ -312,6 +312,7 @@ static void test_verify(void)
         askdocs_free(a.citations[i].text);
     }
     askdocs_free(a.citations);
+    askdocs_free(a.sentences);
 
     /* strict drops the unsupported sentence; a correct marker is kept */
     {
@@ -429,6 +430,7 @@ static void test_oom(void)
                 askdocs_free(a.citations[i].text);
             }
             askdocs_free(a.citations);
+            askdocs_free(a.sentences);
         } else if (rc != ASKDOCS_ERR_NOMEM || a.text || a.citations) {
             bad++;
         }
