@@ -1082,6 +1082,9 @@ static int run_ask(cli *c, askdocs_index *ix, askdocs_retriever *r,
             json_object_set_new(o, "rationales", json_integer(a->n_rationales));
         if (a->cancelled)
             json_object_set_new(o, "cancelled", json_true());
+        json_object_set_new(o, "evidence_score", json_real(a->evidence_score));
+        if (a->weak_evidence)
+            json_object_set_new(o, "weak_evidence", json_true());
         json_object_set_new(o, "prompt_tokens", json_integer(a->n_prompt_tokens));
         json_object_set_new(o, "generated_tokens", json_integer(a->n_gen_tokens));
         json_object_set_new(o, "unsupported_sentences",
@@ -1244,6 +1247,7 @@ static int cmd_ask(int argc, char **argv)
     }
     gp.compress_tokens = c.conf.compress_tokens;
     gp.thorough_passages = c.conf.thorough_passages;
+    gp.min_evidence = c.conf.min_evidence;
     gp.n_parallel = c.conf.gen_parallel;
     gp.max_queue = c.conf.gen_queue;
     if (emb && c.conf.min_similarity > 0) {

@@ -96,6 +96,7 @@ typedef struct askdocs_config {
     double min_similarity;/* 0 = lexical checks only */
     int compress_tokens;  /* -1 = never */
     int thorough_passages;
+    double min_evidence;  /* weak-evidence refusal threshold; 0 = never */
     int gen_parallel;     /* questions at once */
     int gen_queue;        /* waiting questions */
     char *gen_url;        /* remote OpenAI-compatible server; "" = none */

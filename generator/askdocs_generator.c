@@ -1690,6 +1690,34 @@ askdocs_rc askdocs_generator_ask(askdocs_generator *g, const askdocs_ask_request
         simp = &sim;
     }
 
+    /* how well the best passage covers the question */
+    {
+        gen_tokset Q = { NULL, 0 };
+        rc = gen_tokset_build(question, qlen, &Q);
+        if (rc != ASKDOCS_OK) {
+            seterr(g, rc, "out of memory");
+            goto cleanup;
+        }
+        a->evidence_score = Q.n ? 0 : -1;
+        for (int i = 0; i < n && Q.n; i++) {
+            gen_tokset P = { NULL, 0 };
+            rc = gen_tokset_build(passages[i].text ? passages[i].text : "",
+                                  gen_passage_len(&passages[i]), &P);
+            if (rc != ASKDOCS_OK) {
+                gen_tokset_free(&Q);
+                seterr(g, rc, "out of memory");
+                goto cleanup;
+            }
+            a->evidence_score = ASKDOCS_MAX(a->evidence_score, gen_overlap(&Q, &P));
+            gen_tokset_free(&P);
+        }
+        gen_tokset_free(&Q);
+        if (n > 0 && g->p.min_evidence > 0 && a->evidence_score >= 0 &&
+            a->evidence_score < g->p.min_evidence) {
+            a->weak_evidence = 1;
+            n = 0; /* refused below, without a model run */
+        }
+    }
     if (n > 0 && mode != ASKDOCS_ANSWER_EXTRACTIVE) {
         double tq = askdocs_now_ms();
         rc = slot_acquire(g, rq, &slot);
@@ -1803,6 +1831,9 @@ askdocs_rc askdocs_generator_ask(askdocs_generator *g, const askdocs_ask_request
     a->total_ms = askdocs_now_ms() - st.t0;
     if (a->ttft_ms <= 0)
         a->ttft_ms = a->total_ms;
+    if (a->weak_evidence)
+        askdocs_log(2, "generator: weak evidence (best passage holds %.2f of the question's "
+                    "words, min_evidence %.2f): refused", a->evidence_score, g->p.min_evidence);
     askdocs_log(2, "generator: %s, %d prompt tokens (%d reused), %d passages, %d rationales, "
                 "%d generated, queue %.0f ms, ttft %.0f ms, total %.0f ms%s",
                 askdocs_answer_mode_name(mode), n_tok, gen_last_reused_tokens(g), n_use, n_rat,

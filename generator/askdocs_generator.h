@@ -127,6 +127,11 @@ typedef struct askdocs_answer {
     int cancelled;         /* 1 = stopped because the caller went away */
     double queue_ms;       /* time spent waiting for a free model slot */
     int n_rationales;      /* thorough mode: passages that gave a rationale */
+    double evidence_score; /* best share of the question's content words
+                              held by one passage (-1 when the question has
+                              none) */
+    int weak_evidence;     /* 1 = refused because evidence_score <
+                              min_evidence */
 } askdocs_answer;
 
 /* Free an answer and everything it owns. NULL is harmless. */
@@ -167,6 +172,10 @@ typedef struct askdocs_generator_params {
                                  the question, within this budget; 0 = 200,
                                  < 0 = never */
     int thorough_passages;    /* passages read in thorough mode; 0 = 4 */
+    double min_evidence;      /* weak evidence: when no passage holds this
+                                 share of the question's content words, the
+                                 answer is a refusal without running the
+                                 model; 0 = never */
     /* remote back end (used instead of model_path when remote_url is set) */
     const char *remote_url;   /* OpenAI-compatible API base, e.g.
                                  http://host:8080/v1 */

@@ -1059,6 +1059,34 @@ static void test_modes(const char *model)
     askdocs_answer_free(a);
     a = NULL;
 
+    /* weak evidence: no passage holds enough of the question's words */
+    {
+        askdocs_generator *gw = NULL;
+        askdocs_generator_params pw = p;
+        pw.min_evidence = 0.5;
+        rc = askdocs_generator_open(&pw, &gw, err, sizeof err);
+        if (rc == ASKDOCS_OK) {
+            askdocs_ask_request wq = rq;
+            wq.question = "Which vaccine schedule applies to laboratory rabbits?";
+            wq.mode = ASKDOCS_ANSWER_MODEL;
+            rc = askdocs_generator_ask(gw, &wq, &a);
+            CHECK(rc == ASKDOCS_OK && a && a->refused && a->weak_evidence &&
+                      a->n_gen_tokens == 0 && a->evidence_score < 0.5,
+                  "weak evidence (score %.2f) refused without running the model",
+                  a ? a->evidence_score : -1.0);
+            askdocs_answer_free(a);
+            a = NULL;
+            wq.question = "What is the notice period for termination?";
+            rc = askdocs_generator_ask(gw, &wq, &a);
+            CHECK(rc == ASKDOCS_OK && a && !a->weak_evidence && a->evidence_score >= 0.5,
+                  "a covered question passes the evidence threshold (score %.2f)",
+                  a ? a->evidence_score : -1.0);
+            askdocs_answer_free(a);
+            a = NULL;
+        }
+        askdocs_generator_free(gw);
+    }
+
     /* compression: the answer sits in the middle of a long passage */
     while (o + 200 < sizeof longp / 2)
         o += (size_t)snprintf(longp + o, sizeof longp - o,
