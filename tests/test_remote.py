@@ -19,17 +19,26 @@ program tests/test_remote.c, against real servers on 127.0.0.1:
   tls       an https stand-in with a self-signed certificate: refused by
             default, accepted with its CA file or --insecure, a name that does
             not match refused;
-  oom       every askdocs allocation of a call failing in turn.
+  oom       every askdocs allocation of a call failing in turn;
+  askdocs   end to end through the askdocs binary: samples/ indexed, then
+            `askdocs ask --url` against a second llama-server with the
+            bigger chat model (SmolLM2 cites the wrong passage): jsonl
+            answers with checked citations through a counting proxy, text
+            mode with its Sources block, thorough mode, a wrong API key, a
+            server that is down.
 
 Run by ctest: test_remote.py --client BUILD/test_remote --server
-llama-server --model GGUF. Prints one line per check and 'N passed, N failed'.
+llama-server --model GGUF --askdocs BUILD/askdocs --gen-model GGUF. Prints
+one line per check and 'N passed, N failed'.
 """
 import argparse
 import http.client
 import http.server
 import json
 import os
+import re
 import shutil
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -225,6 +234,8 @@ class StandInHandler(http.server.BaseHTTPRequestHandler):
                            extra=[("Retry-After", "1")])
             else:
                 self.forward(body)
+        elif mode == "fwd":         # /fwd/...: straight to the upstream
+            self.forward(body)
         else:
             self.reply(404, b"no such mode", ctype="text/plain")
 
@@ -580,13 +591,289 @@ def oom_tests(c, srv):
           "nothing else", str(seen))
 
 
+# ------------------------------------------------ askdocs end to end
+# (the 0.5B model answers this one with 1 or 2 threads, in both modes; the
+# notice period of test_cli.py it refuses with 1)
+Q_EN = "What final dividend per share does the Board recommend?"
+Q_KO = "2025년 보통주 1주당 현금배당은 얼마인가?"   # a question of test_cli.py
+
+
+class Askdocs:
+    """The askdocs binary with a clean environment: no proxy, no config
+    file, no API key or [generate] override unless a run adds one."""
+
+    def __init__(self, exe):
+        self.exe = exe
+        self.env = {k: v for k, v in os.environ.items()
+                    if k.lower() not in ("http_proxy", "https_proxy",
+                                         "all_proxy", "askdocs_api_key",
+                                         "askdocs_config") and
+                    not k.upper().startswith("ASKDOCS_GENERATE_")}
+        self.env["NO_PROXY"] = "*"
+        self.reports = []   # sanitizer reports
+
+    def start(self, *args, stdin=None, env=None):
+        """Start a run; wait() ends it. Files, not pipes, hold its input
+        and output: nothing blocks while it runs beside the tests."""
+        files = [tempfile.TemporaryFile() for _ in range(3)]
+        if stdin:
+            files[0].write(stdin)
+            files[0].seek(0)
+        p = subprocess.Popen([self.exe, *args], stdin=files[0],
+                             stdout=files[1], stderr=files[2],
+                             env=dict(self.env, **(env or {})))
+        p.files, p.what, p.t0 = files, args[:1], time.monotonic()
+        return p
+
+    def wait(self, p, timeout=600):
+        """(exit status, stdout, stderr, seconds) of a started run."""
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        secs = time.monotonic() - p.t0
+        text = []
+        for f in p.files[1:]:
+            f.seek(0)
+            text.append(f.read().decode("utf-8", "replace"))
+        for f in p.files:
+            f.close()
+        out, err = text
+        rep = sanitizer_report(err)
+        if rep:
+            self.reports.append(f"askdocs {p.what}: {rep} {err[-500:]}")
+        return p.returncode, out, err, secs
+
+    def run(self, *args, stdin=None, env=None, timeout=600):
+        return self.wait(self.start(*args, stdin=stdin, env=env), timeout)
+
+
+def jsonl_rows(out):
+    rows = []
+    for line in out.splitlines():
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                rows.append({"unparsed": line})
+    return rows
+
+
+def questions(*qs):
+    return "".join(json.dumps({"id": i, "question": q}, ensure_ascii=False)
+                   + "\n" for i, q in qs).encode("utf-8")
+
+
+def citation_problems(row, chunks):
+    """What is wrong with an answer's citations (empty: nothing): every
+    [n] of the answer names a passage given and has its citation entry,
+    every citation is marked, carries its passage's text (the chunk as
+    stored in the index) and a span inside it; refused = no citation."""
+    probs = []
+    ans = row.get("answer")
+    ev = row.get("evidence") or []
+    cits = row.get("citations") or []
+    if not isinstance(ans, str):
+        return ["no answer"]
+    marks = {int(m) for m in re.findall(r"\[(\d+)\]", ans)}
+    if any(not 1 <= m <= len(ev) for m in marks):
+        probs.append(f"markers {sorted(marks)} with {len(ev)} passages")
+    if marks != {c.get("n") for c in cits}:
+        probs.append(f"markers {sorted(marks)} but citations "
+                     f"{[c.get('n') for c in cits]}")
+    for c in cits:
+        n = c.get("n")
+        if not isinstance(n, int) or not 1 <= n <= len(ev):
+            probs.append(f"citation n={n} out of range")
+            continue
+        if (c.get("chunk_id"), c.get("doc")) != (ev[n - 1].get("chunk_id"),
+                                                 ev[n - 1].get("doc")):
+            probs.append(f"[{n}] is not passage {n}")
+        t = c.get("text") or ""
+        stored = chunks.get(c.get("chunk_id"))
+        if not stored or stored not in t:
+            probs.append(f"[{n}] text is not chunk {c.get('chunk_id')}")
+        a, b = c.get("span_char_start", -1), c.get("span_char_end", -1)
+        if not (isinstance(a, int) and isinstance(b, int) and
+                0 <= a < b <= len(t)):
+            probs.append(f"[{n}] span {a}..{b} outside {len(t)} chars")
+    if row.get("refused") and cits:
+        probs.append("refused, yet cited")
+    if row.get("refused") is False and not cits:
+        probs.append("answered without a citation")
+    return probs
+
+
+def short(row):
+    return json.dumps({k: row.get(k) for k in
+                       ("id", "answer", "refused", "mode", "rationales",
+                        "error", "citations")},
+                      ensure_ascii=False)[:900]
+
+
+def count_tasks(log_path):
+    with open(log_path, errors="replace") as f:
+        return f.read().count("launch_slot_")
+
+
+def askdocs_tests(ad, indexed, data, tmp, proxy, port, log_path):
+    """indexed: what `askdocs index --data DATA samples/` gave (it runs
+    while the servers load)."""
+    conf = os.path.join(tmp, "e2e.conf")
+    with open(conf, "w") as f:   # the server's context per slot
+        f.write("[generate]\nremote_ctx = 4096\n")
+    rc, out, err, secs = indexed
+    try:
+        s = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        s = {}
+    check(rc == 0 and s.get("added") == 6 and s.get("failed") == 0 and
+          s.get("chunks", 0) > 20,
+          f"askdocs indexes samples/ ({secs:.1f} s)", f"{rc} {s} {err[-800:]}")
+    if rc != 0:
+        return
+    db = sqlite3.connect(os.path.join(data, "askdocs.db"))
+    chunks = dict(db.execute("select id, text from chunks"))
+    db.close()
+    key_env = {"ASKDOCS_API_KEY": KEY}
+    direct = f"http://127.0.0.1:{port}/v1"
+    via = f"http://127.0.0.1:{proxy.port}/fwd/v1"
+    common = ("ask", "--data", data, "--config", conf)
+
+    # 1. jsonl on stdin through the counting proxy
+    n0, t0 = len(proxy.requests), count_tasks(log_path)
+    rc, out, err, secs = ad.run(*common, "--url", via, "--format", "jsonl",
+                                stdin=questions(("en", Q_EN), ("ko", Q_KO)),
+                                env=key_env)
+    rows = jsonl_rows(out)
+    check(rc == 0 and [r.get("id") for r in rows] == ["en", "ko"] and
+          all(isinstance(r.get("answer"), str) and r["answer"] and
+              "error" not in r for r in rows),
+          f"ask --url, jsonl: an answer on each line ({secs:.1f} s)",
+          f"{rc} {out[-1500:]} {err[-1500:]}")
+    for r in rows:
+        print(f"     answer {r.get('id')}: {r.get('answer')!r}")
+        probs = citation_problems(r, chunks)
+        check(not probs and r.get("mode") == "model",
+              f"ask --url, jsonl, {r.get('id')}: mode model, markers in "
+              "range, each citation holds its passage, answered = cited",
+              f"{probs} {short(r)}")
+    en = rows[0] if rows else {}
+    check(en.get("refused") is False and "0.12" in en.get("answer", "") and
+          any(c.get("doc") == "en/annual-report-2025.md" and
+              "GBP 0.12" in c.get("text", "")
+              for c in en.get("citations", [])),
+          "ask --url: the English answer cites the passage holding it",
+          short(en))
+    ko = rows[1] if len(rows) > 1 else {}
+    check(all(c.get("doc", "").startswith("ko/")
+              for c in ko.get("citations", [])),
+          "ask --url: the Korean answer cites Korean documents only",
+          short(ko))
+    reqs = [x for x in proxy.requests[n0:] if x["path"].startswith("/fwd/")]
+    bodies = []
+    for x in reqs:
+        try:
+            bodies.append(json.loads(x["body"]))
+        except ValueError:
+            bodies.append({})
+    users = [(b.get("messages") or [{}, {}])[-1].get("content", "")
+             for b in bodies]
+    check(len(reqs) == 2 and
+          all(x["path"] == "/fwd/v1/chat/completions" and
+              x["headers"].get("Authorization") == "Bearer " + KEY
+              for x in reqs) and
+          all(b.get("stream") is True and
+              [m.get("role") for m in b.get("messages", [])] ==
+              ["system", "user"] for b in bodies) and
+          Q_EN in users[0] and Q_KO in users[1] and len(rows) == 2 and
+          all(f"[{i}]" in u for u, r in zip(users, rows)
+              for i in range(1, len(r.get("evidence", [])) + 1)) and
+          all(r.get("evidence") for r in rows),
+          "the server got one streamed request per question: system prompt, "
+          "then the question with numbered passages, with the key",
+          f"{[x['path'] for x in reqs]} {str(bodies)[:1200]}")
+    tasks = count_tasks(log_path) - t0
+    check(tasks == len(reqs) == 2,
+          "llama-server's log shows the 2 requests as tasks", tasks)
+
+    # 2. text mode, the question as an argument, straight to llama-server
+    rc, out, err, secs = ad.run(*common, "--url", direct, Q_EN, env=key_env)
+    head, _, sources = out.partition("\nSources:\n")
+    check(rc == 0 and "0.12" in head and re.search(r"\[\d+\]", head) and
+          re.search(r"^\[\d+\] en/annual-report-2025\.md", sources, re.M),
+          f"ask --url, text: the streamed answer on stdout, then Sources "
+          f"({secs:.1f} s)", f"{rc} {out[-1200:]} {err[-800:]}")
+
+    # 3. thorough mode: a rationale request per passage, then the answer
+    n0 = len(proxy.requests)
+    rc, out, err, secs = ad.run(*common, "--url", via, "--answer-mode",
+                                "thorough", "--format", "jsonl",
+                                stdin=questions((1, Q_EN)), env=key_env)
+    rows = jsonl_rows(out)
+    r = rows[0] if rows else {}
+    sent = len(proxy.requests) - n0
+    nev = min(len(r.get("evidence", [])), 4)
+    nrat = r.get("rationales")
+    check(rc == 0 and len(rows) == 1 and r.get("mode") == "thorough" and
+          isinstance(nrat, int) and 1 <= nrat <= nev and
+          sent == nev + 1 and "error" not in r and
+          not citation_problems(r, chunks),
+          f"ask --url --answer-mode thorough: {nrat} rationales, {sent} "
+          f"requests, cited answer ({secs:.1f} s)",
+          f"{rc} sent {sent} {citation_problems(r, chunks)} {short(r)} "
+          f"{err[-800:]}")
+
+    # 4. a wrong API key: named 401, the key in no message
+    wrong = "sk-wrong-4242424242"
+    rc, out, err, secs = ad.run(*common, "--url", direct, Q_EN,
+                                env={"ASKDOCS_API_KEY": wrong})
+    check(rc != 0 and "401" in err and "API key" in err and
+          wrong not in out + err and secs < 20,
+          "ask --url, wrong ASKDOCS_API_KEY: exit status nonzero, HTTP 401 "
+          "named, the key not shown", f"{rc} {secs:.1f} s {err[-800:]}")
+    rc, out, err, secs = ad.run(*common, "--url", direct, "--format", "jsonl",
+                                stdin=questions((7, Q_EN)),
+                                env={"ASKDOCS_API_KEY": KEY,
+                                     "ASKDOCS_GENERATE_API_KEY": wrong})
+    rows = jsonl_rows(out)
+    r = rows[0] if rows else {}
+    check(len(rows) == 1 and r.get("id") == 7 and
+          "401" in r.get("error", "") and r.get("refused") is True and
+          not r.get("citations") and
+          all(k not in out + err for k in (wrong, KEY)),
+          "ask --url, jsonl, [generate] api_key wrong (over a right "
+          "ASKDOCS_API_KEY): an error line naming 401, no key shown",
+          f"{rc} {out[-600:]} {err[-600:]}")
+
+    # 5. the server is down: retries = 1, a short timeout
+    down = os.path.join(tmp, "down.conf")
+    with open(down, "w") as f:
+        f.write("[generate]\nretries = 1\ntimeout_ms = 2000\n")
+    closed = free_port()
+    rc, out, err, secs = ad.run("ask", "--data", data, "--config", down,
+                                "--url", f"http://127.0.0.1:{closed}/v1",
+                                Q_EN, env=key_env, timeout=120)
+    check(rc != 0 and f"127.0.0.1:{closed}" in err and "onnect" in err and
+          "after 2 attempts" in err and secs < 15,
+          f"ask --url, server down, retries = 1: a clear error after 2 "
+          f"attempts in {secs:.1f} s", f"{rc} {err[-800:]}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--client", required=True)
     ap.add_argument("--server", required=True, help="llama-server binary")
     ap.add_argument("--model", required=True, help="a small chat GGUF")
+    ap.add_argument("--askdocs", required=True, help="the askdocs binary")
+    ap.add_argument("--gen-model", required=True,
+                    help="the chat GGUF of askdocs' end-to-end part")
+    ap.add_argument("--samples", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "samples"))
     a = ap.parse_args()
     c = Client(a.client)
+    ad = Askdocs(a.askdocs)
     tmp = tempfile.mkdtemp(prefix="askdocs-remote-")
     t_start = time.monotonic()
     port = free_port()
@@ -595,11 +882,34 @@ def main():
         [a.server, "-m", a.model, "-t", "2", "-c", "2048", "--port", str(port),
          "--host", "127.0.0.1", "--api-key", KEY],
         stdout=log, stderr=subprocess.STDOUT)
+    # the end-to-end part's server loads meanwhile; one thread: two on a
+    # shared 2-core machine wait for each other and generation collapses
+    # (docs/generator.md)
+    gport = free_port()
+    while gport == port:   # (the first server may not listen yet)
+        gport = free_port()
+    glog = open(os.path.join(tmp, "llama-server-gen.log"), "w")
+    gen = subprocess.Popen(
+        [a.server, "-m", a.gen_model, "-t", "1", "-tb", "1", "-c", "4096",
+         "--port", str(gport), "--host", "127.0.0.1", "--api-key", KEY],
+        stdout=glog, stderr=subprocess.STDOUT)
+    # the samples are indexed (embedded with e5) while both servers load
+    data = os.path.join(tmp, "index")
+    indexing = ad.start("index", "--data", data, "--format", "json",
+                        a.samples)
+    indexed = (-1, "", "not indexed", 0.0)
     srv = StandIn(upstream=port)
     serve_in_thread(srv)
+    gsrv = StandIn(upstream=gport)
+    serve_in_thread(gsrv)
     try:
         up = wait_http(f"http://127.0.0.1:{port}/health", 180, llama)
         check(up, "llama-server is up")
+        # (loaded before the timed checks begin, idle until the end)
+        gen_up = wait_http(f"http://127.0.0.1:{gport}/health", 180, gen)
+        indexed = ad.wait(indexing)
+        print(f"servers up, samples indexed after "
+              f"{time.monotonic() - t_start:.1f} s")
         if up:
             llama_tests(c, f"http://127.0.0.1:{port}/v1", log.name)
             retry_tests(c, srv)
@@ -611,20 +921,38 @@ def main():
         timeout_tests(c, srv)
         tls_tests(c, tmp)
         oom_tests(c, srv)
+        t_e2e = time.monotonic()
+        check(gen_up, "llama-server with "
+              f"{os.path.basename(a.gen_model)} is up")
+        if gen_up:
+            askdocs_tests(ad, indexed, data, tmp, gsrv, gport, glog.name)
+        else:
+            glog.flush()
+            with open(glog.name) as f:
+                print(f.read()[-2000:])
+        print(f"askdocs end to end took {time.monotonic() - t_e2e:.1f} s")
     finally:
-        srv.stop.set()
-        srv.shutdown()
-        srv.server_close()
-        llama.terminate()
-        try:
-            llama.wait(20)
-        except subprocess.TimeoutExpired:
-            llama.kill()
-            llama.wait()
+        if indexing.returncode is None:
+            ad.wait(indexing, 0)
+        for sv in (srv, gsrv):
+            sv.stop.set()
+            sv.shutdown()
+            sv.server_close()
+        for proc in (llama, gen):
+            proc.terminate()
+        for proc in (llama, gen):
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         log.close()
+        glog.close()
         shutil.rmtree(tmp, ignore_errors=True)
     check(not c.reports, "every client run exited 0 without a sanitizer "
           "report", "\n".join(c.reports)[:3000])
+    check(not ad.reports, "no askdocs run printed a sanitizer report",
+          "\n".join(ad.reports)[:3000])
     print(f"remote tests took {time.monotonic() - t_start:.1f} s")
     return finish()
 
