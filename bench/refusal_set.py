@@ -77,17 +77,29 @@ def make(args):
 def score(args):
     qs = {q["id"]: q for q in load_questions(os.path.join(args.set, "questions.jsonl"))}
     per = {}
-    with open(args.details, encoding="utf-8") as fh:
-        for line in fh:
-            d = json.loads(line)
-            if "refusal" not in d or d["id"] not in qs:
-                continue
-            g = qs[d["id"]].get("group", "?")
-            n, r = per.get(g, (0, 0))
-            per[g] = (n + 1, r + (1 if d["refusal"] else 0))
-    for g, (n, r) in sorted(per.items()):
-        what = "correct refusals" if g == "heldout" else "false refusals"
-        print(f"{g}: {n} questions, refusal rate {r / n:.3f} ({what})")
+    for line in open(args.details, encoding="utf-8"):
+        d = json.loads(line)
+        if "refusal" not in d or d["id"] not in qs:
+            continue
+        per.setdefault(qs[d["id"]].get("group", "?"), []).append(d)
+    for g, ds in sorted(per.items()):
+        n = len(ds)
+        ref = sum(1 for d in ds if d["refusal"])
+        cits = sum(d.get("citations", 0) for d in ds)
+        rel = sum(d.get("relevant_citations", 0) for d in ds)
+        rel_s = sum(d.get("relevant_citations_strict", 0) for d in ds)
+        gold = [d["answer_contains_gold"] for d in ds if d.get("answer_contains_gold") is not None]
+        line = f"{g}: {n} questions, refusal rate {ref / n:.3f}"
+        line += " (correct refusals)" if g == "heldout" else " (false refusals)"
+        if g != "heldout":
+            if cits:
+                line += f", citation precision {rel / cits:.3f} (strict {rel_s / cits:.3f})"
+            line += f", citation recall {sum(1 for d in ds if d.get('relevant_citations')) / n:.3f}"
+            if gold:
+                line += f", answer contains gold {sum(gold) / len(gold):.3f} ({len(gold)} with answers)"
+        else:
+            line += f", citations given {cits}"
+        print(line)
     if args.answers:
         bare = total = 0
         with open(args.answers, encoding="utf-8") as fh:
