@@ -22,20 +22,7 @@
 #include "askdocs_generator.h"
 #include "gen_internal.h"
 
-static int n_fail, n_ok;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (cond) {                                                           \
-            n_ok++;                                                           \
-            printf("ok   ");                                                  \
-        } else {                                                              \
-            n_fail++;                                                         \
-            printf("FAIL ");                                                  \
-        }                                                                     \
-        printf(__VA_ARGS__);                                                  \
-        printf("   (%s:%d)\n", __FILE__, __LINE__);                           \
-    } while (0)
+#include "check_ok.h"
 
 /* A known shortfall that does not fail the test (yet): printed as "note". */
 static int n_note;

@@ -22,22 +22,24 @@
 #include "askdocs_indexer.h"
 #include "gen_internal.h"
 
-static int n_fail, n_ok;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (cond) {                                                           \
-            n_ok++;                                                           \
-            printf("ok   ");                                                  \
-        } else {                                                              \
-            n_fail++;                                                         \
-            printf("FAIL ");                                                  \
-        }                                                                     \
-        printf(__VA_ARGS__);                                                  \
-        printf("   (%s:%d)\n", __FILE__, __LINE__);                           \
-    } while (0)
+#include "check_ok.h"
 
 /* ------------------------------------------------------------ fixtures */
+
+/* Free what gen_verify put in a stack answer. */
+static void free_fields(askdocs_answer *a)
+{
+    askdocs_free(a->text);
+    for (int i = 0; i < a->n_citations; i++) {
+        askdocs_free(a->citations[i].doc);
+        askdocs_free(a->citations[i].heading);
+        askdocs_free(a->citations[i].text);
+    }
+    askdocs_free(a->citations);
+    askdocs_free(a->sentences);
+    memset(a, 0, sizeof *a);
+}
+
 
 static const char P_NOTICE[] =
     "Either party may terminate this Agreement by written notice. "
@@ -305,14 +307,7 @@ static void test_verify(void)
               "span = the supporting sentence: \"%.*s\"", c->span_end - c->span_start,
               c->text + c->span_start);
     }
-    askdocs_free(a.text);
-    for (int i = 0; i < a.n_citations; i++) {
-        askdocs_free(a.citations[i].doc);
-        askdocs_free(a.citations[i].heading);
-        askdocs_free(a.citations[i].text);
-    }
-    askdocs_free(a.citations);
-    askdocs_free(a.sentences);
+    free_fields(&a);
 
     /* strict drops the unsupported sentence; a correct marker is kept */
     {
@@ -423,14 +418,7 @@ static void test_oom(void)
         askdocs_alloc_fail_after(-1);
         if (rc == ASKDOCS_OK) {
             ok_at = (int)k;
-            askdocs_free(a.text);
-            for (int i = 0; i < a.n_citations; i++) {
-                askdocs_free(a.citations[i].doc);
-                askdocs_free(a.citations[i].heading);
-                askdocs_free(a.citations[i].text);
-            }
-            askdocs_free(a.citations);
-            askdocs_free(a.sentences);
+            free_fields(&a);
         } else if (rc != ASKDOCS_ERR_NOMEM || a.text || a.citations) {
             bad++;
         }
@@ -747,14 +735,7 @@ static void test_sentences_spans(const char *embed_model)
     } else {
         CHECK(0, "one citation expected, got %d", a.n_citations);
     }
-    askdocs_free(a.text);
-    askdocs_free(a.sentences);
-    for (int i = 0; i < a.n_citations; i++) {
-        askdocs_free(a.citations[i].doc);
-        askdocs_free(a.citations[i].heading);
-        askdocs_free(a.citations[i].text);
-    }
-    askdocs_free(a.citations);
+    free_fields(&a);
 
     if (!embed_model || !*embed_model) {
         printf("-- similarity checks SKIPPED (no embedding model given)\n");
@@ -804,14 +785,7 @@ static void test_sentences_spans(const char *embed_model)
             }
             for (int z = 0; z < 2; z++) {
                 askdocs_answer *x = z ? &c : &b;
-                askdocs_free(x->text);
-                askdocs_free(x->sentences);
-                for (int i = 0; i < x->n_citations; i++) {
-                    askdocs_free(x->citations[i].doc);
-                    askdocs_free(x->citations[i].heading);
-                    askdocs_free(x->citations[i].text);
-                }
-                askdocs_free(x->citations);
+                free_fields(x);
             }
         }
         idx_embedder_free(e);
