@@ -2,7 +2,7 @@
 """Refusal sets: questions whose gold documents are left out of the corpus.
 
     refusal_set.py make --set SET --out OUT [--share 0.25] [--n 100] [--seed 1]
-    refusal_set.py score --set OUT --details DETAILS.jsonl [--answers ANS.jsonl]
+    refusal_set.py score --set OUT --details DETAILS.jsonl --summary SUMMARY.json
 
 make: copies SET (an evaluation set: docs/ + questions.jsonl, the format of
 the evaluation kit) to OUT without a random share of its documents. Each
@@ -12,11 +12,14 @@ there); questions that lose only some of their gold are left out. The two
 groups are interleaved so that the first N questions hold both in equal
 numbers. Nothing of SET is changed.
 
-score: reads the per-question details the evaluation kit writes
-(askdocs_eval.py --details FILE, with --ask) and prints the refusal rate of
-each group: on "heldout" the share of correct refusals, on "answerable" the
-share of false refusals. With --answers (the raw `askdocs ask --format
-jsonl` lines) it also counts answers that are neither refusals nor cited.
+score: reads what the evaluation kit wrote for a run with --ask (the
+per-question --details FILE and the --out summary) and prints, for the
+answerable questions, the refusal rate (false refusals), citation precision
+and recall and answer_contains_gold, and for the held-out ones the refusal
+rate (correct refusals). The kit's details list only questions with gold
+evidence, so the held-out refusals are the summary's refusal count less
+the answerable ones; their citations are the summary's less the
+answerable ones' (every one of them is a wrong citation).
 """
 import argparse
 import json
@@ -76,39 +79,36 @@ def make(args):
 
 def score(args):
     qs = {q["id"]: q for q in load_questions(os.path.join(args.set, "questions.jsonl"))}
-    per = {}
+    with open(args.summary, encoding="utf-8") as fh:
+        summ = json.load(fh)
+    am = summ["answers"]
+    n_all = am["n_asked"]
+    ref_all = round(am["refusal_rate"] * n_all)
+    cit_all = round(am["citations_per_answer"] * n_all)
+    ds = []
     for line in open(args.details, encoding="utf-8"):
         d = json.loads(line)
-        if "refusal" not in d or d["id"] not in qs:
-            continue
-        per.setdefault(qs[d["id"]].get("group", "?"), []).append(d)
-    for g, ds in sorted(per.items()):
-        n = len(ds)
-        ref = sum(1 for d in ds if d["refusal"])
-        cits = sum(d.get("citations", 0) for d in ds)
-        rel = sum(d.get("relevant_citations", 0) for d in ds)
-        rel_s = sum(d.get("relevant_citations_strict", 0) for d in ds)
-        gold = [d["answer_contains_gold"] for d in ds if d.get("answer_contains_gold") is not None]
-        line = f"{g}: {n} questions, refusal rate {ref / n:.3f}"
-        line += " (correct refusals)" if g == "heldout" else " (false refusals)"
-        if g != "heldout":
-            if cits:
-                line += f", citation precision {rel / cits:.3f} (strict {rel_s / cits:.3f})"
-            line += f", citation recall {sum(1 for d in ds if d.get('relevant_citations')) / n:.3f}"
-            if gold:
-                line += f", answer contains gold {sum(gold) / len(gold):.3f} ({len(gold)} with answers)"
-        else:
-            line += f", citations given {cits}"
-        print(line)
-    if args.answers:
-        bare = total = 0
-        with open(args.answers, encoding="utf-8") as fh:
-            for line in fh:
-                o = json.loads(line)
-                total += 1
-                if not o.get("refused") and not o.get("citations"):
-                    bare += 1
-        print(f"answers neither refused nor cited: {bare} of {total}")
+        a = d.get("ask")
+        if a and qs.get(d["id"], {}).get("group") == "answerable":
+            ds.append(a)
+    n = len(ds)
+    ref = sum(1 for d in ds if d["refusal"])
+    cits = sum(d["citations"] for d in ds)
+    rel = sum(d["relevant_citations"] for d in ds)
+    rel_s = sum(d["relevant_citations_strict"] for d in ds)
+    gold = [d["answer_contains_gold"] for d in ds if d.get("answer_contains_gold") is not None]
+    out = {"answerable": n, "false_refusal_rate": ref / n if n else None,
+           "citation_precision": rel / cits if cits else None,
+           "citation_precision_strict": rel_s / cits if cits else None,
+           "citation_recall": sum(1 for d in ds if d["relevant_citations"]) / n if n else None,
+           "answer_contains_gold": sum(gold) / len(gold) if gold else None,
+           "heldout": n_all - n,
+           "heldout_refusal_rate": (ref_all - ref) / (n_all - n) if n_all > n else None,
+           "heldout_citations": cit_all - cits,
+           "citation_precision_all": am.get("citation_precision"),
+           "ttft_ms_median": am.get("ttft_ms_median"),
+           "total_ms_median": am.get("total_ms_median")}
+    print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}))
 
 
 def main():
@@ -124,7 +124,7 @@ def main():
     s = sub.add_parser("score")
     s.add_argument("--set", required=True)
     s.add_argument("--details", required=True)
-    s.add_argument("--answers")
+    s.add_argument("--summary", required=True)
     args = ap.parse_args()
     make(args) if args.cmd == "make" else score(args)
 
