@@ -180,7 +180,7 @@ static const conf_key keys[] = {
     {"generate", "compress_tokens", K_INT, OFF(compress_tokens), -1, 100000,
      "200", NULL, "a longer passage is shown as its sentences nearest the "
      "question, within this many tokens; -1 = never"},
-    {"generate", "min_evidence", K_DOUBLE, OFF(min_evidence), 0, 1, "0",
+    {"generate", "min_evidence", K_DOUBLE, OFF(min_evidence), 0, 1, "0.4",
      NULL, "refuse without running the model when no passage holds this "
      "share of the question's words; 0 = never"},
     {"generate", "thorough_passages", K_INT, OFF(thorough_passages), 1, 16,
