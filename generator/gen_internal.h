@@ -139,9 +139,9 @@ askdocs_rc gen_verify_ex(const char *draft, size_t draft_len,
                          double min_support, int strict, int ko, const gen_sim *sim,
                          askdocs_answer *a, gen_verify_stats *st);
 
-/* Extractive draft: the 1-3 passage sentences with the highest share of the
- * question's content tokens (>= min_score and >= 0.6 * best), each with its
- * [n] marker, into draft. *best gets the best share (0 when none). An empty
+/* Extractive draft: the 1-3 sentences of one passage (the one holding the
+ * best sentence) with the highest share of the question's content tokens
+ * (>= min_score and >= 0.6 * best), each with its [n] marker, into draft. *best gets the best share (0 when none). An empty
  * draft means nothing reached min_score. */
 askdocs_rc gen_extractive_draft(const char *question,
                                 const askdocs_passage *passages,
