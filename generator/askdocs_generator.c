@@ -912,16 +912,18 @@ typedef struct stream {
     double t0, ttft;
 } stream;
 
-/* Hand s[0..n) to the callback; first call sets ttft. */
+/* Hand s[0..n) to the callback (if any); the first call sets ttft. */
 static void emit(stream *st, const char *s, size_t n)
 {
-    if (n == 0 || !st->cb)
+    if (n == 0)
         return;
-    if (st->ttft <= 0) {
+    if (st->ttft <= 0) { /* with or without a callback (JSON answers) */
         st->ttft = askdocs_now_ms() - st->t0;
         if (st->ttft <= 0)
             st->ttft = 1e-3;
     }
+    if (!st->cb)
+        return;
     if (!st->stop && st->cb(s, n, st->user))
         st->stop = 1;
 }
