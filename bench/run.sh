@@ -59,9 +59,12 @@ say "the same with one embedding thread"
 GOMP_SPINCOUNT=1000 ASKDOCS_EMBED_THREADS=1 BENCH_NO_PEER=1 \
   "$build/bench_search" "$tmp/big" "$tmp/bigq.jsonl" 300 10
 
+# generation: time to first token with / without the prefix cache at about
+# 500, 1,000 and 2,000 prompt tokens, 1/2/4 concurrent questions, and decode
+# and prompt speed against llama-bench, which bench_gen runs itself (twice,
+# interleaved with its own runs) so that both see the same environment;
+# GOMP_SPINCOUNT=1000 as the askdocs binary sets for itself
 for m in "$models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"; do
-  say "$cache/prefix/bin/llama-bench -m $(basename "$m") -t $threads -p 512 -n 128 -r 3"
-  "$cache/prefix/bin/llama-bench" -m "$m" -t "$threads" -p 512 -n 128 -r 3 2>/dev/null
-  say "$build/bench_gen $(basename "$m") $threads 3"
-  "$build/bench_gen" "$m" "$threads" 3
+  say "GOMP_SPINCOUNT=1000 $build/bench_gen $(basename "$m") $threads 3 $cache/prefix/bin/llama-bench"
+  GOMP_SPINCOUNT=1000 "$build/bench_gen" "$m" "$threads" 3 "$cache/prefix/bin/llama-bench"
 done
